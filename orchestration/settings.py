@@ -1,0 +1,69 @@
+"""Settings from environment variables, with the documented defaults (README, "Settings").
+
+Read on demand (never at import time), so tests can point each run at its own folders.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEV_PII_SALT = "clm-development-salt-not-for-production"
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class PostgresSettings:
+    host: str
+    port: int
+    user: str
+    password: str
+    database: str
+
+    def dsn(self, database: str | None = None) -> str:
+        return (
+            f"host={self.host} port={self.port} user={self.user} "
+            f"password={self.password} dbname={database or self.database}"
+        )
+
+
+@dataclass(frozen=True)
+class Settings:
+    landing_dir: Path
+    warehouse_dir: Path
+    target: str
+    pii_salt: str
+    postgres: PostgresSettings
+
+    @property
+    def duckdb_path(self) -> Path:
+        return self.warehouse_dir / "clm.duckdb"
+
+    @property
+    def published_dir(self) -> Path:
+        return self.warehouse_dir / "published"
+
+    @property
+    def uses_dev_salt(self) -> bool:
+        return self.pii_salt == DEV_PII_SALT
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+    target = env.get("CLM_TARGET", "duckdb")
+    if target not in {"duckdb", "postgres", "spark"}:
+        raise ValueError(f"CLM_TARGET must be duckdb, postgres or spark, not {target!r}")
+    return Settings(
+        landing_dir=Path(env.get("CLM_LANDING_DIR", "data/landing")).resolve(),
+        warehouse_dir=Path(env.get("CLM_WAREHOUSE_DIR", "warehouse")).resolve(),
+        target=target,
+        pii_salt=env.get("CLM_PII_SALT", DEV_PII_SALT),
+        postgres=PostgresSettings(
+            host=env.get("CLM_PG_HOST", "127.0.0.1"),
+            port=int(env.get("CLM_PG_PORT", "5432")),
+            user=env.get("CLM_PG_USER", "clm"),
+            password=env.get("CLM_PG_PASSWORD", "clm"),
+            database=env.get("CLM_PG_DATABASE", "clm"),
+        ),
+    )
