@@ -1,0 +1,49 @@
+"""Shared fixtures: an isolated environment per test (its own landing folder, warehouse and dbt target)
+and a fresh PostgreSQL database when the server is reachable."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support import DbtRunner, postgres_available, postgres_database
+
+
+@pytest.fixture
+def clm_env(tmp_path: Path) -> dict[str, str]:
+    """Environment variables for one isolated run on embedded DuckDB."""
+    env = dict(os.environ)
+    env.update(
+        CLM_LANDING_DIR=str(tmp_path / "landing"),
+        CLM_WAREHOUSE_DIR=str(tmp_path / "warehouse"),
+        CLM_TARGET="duckdb",
+        DBT_TARGET_PATH=str(tmp_path / "dbt_target"),
+        DBT_LOG_PATH=str(tmp_path / "dbt_logs"),
+        DAGSTER_HOME=str(tmp_path / "dagster_home"),
+    )
+    (tmp_path / "landing").mkdir()
+    (tmp_path / "warehouse").mkdir()
+    (tmp_path / "dagster_home").mkdir()
+    return env
+
+
+@pytest.fixture
+def pg_env(clm_env: dict[str, str]) -> Iterator[dict[str, str]]:
+    """The same, with CLM_TARGET=postgres and a fresh database that is dropped afterwards."""
+    if not postgres_available():
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not reachable in CI: scripts/postgres-up.sh should have started it")
+        pytest.skip("PostgreSQL is not reachable (run scripts/postgres-up.sh)")
+    name = f"clm_test_{uuid.uuid4().hex[:10]}"
+    with postgres_database(name):
+        env = dict(clm_env, CLM_TARGET="postgres", CLM_PG_DATABASE=name)
+        yield env
+
+
+@pytest.fixture
+def dbt(clm_env: dict[str, str]) -> DbtRunner:
+    return DbtRunner(clm_env)
