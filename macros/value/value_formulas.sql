@@ -1,0 +1,49 @@
+{#-
+    Formulas of customer value (DOMAIN.md §6, seed 003 二), each in one place. Every model that needs
+    one of these numbers calls the macro, so a change of rule is a change of one line.
+-#}
+
+{#- The first day of the month of a date or timestamp, as a date (cash flows are dated by month). -#}
+{% macro value_month_start(expression) -%}
+    cast({{ dbt.date_trunc('month', expression) }} as date)
+{%- endmacro %}
+
+{#- Months from one month start to another (both dates on the first of a month). -#}
+{% macro value_months_between(from_month_start, to_month_start) -%}
+    cast({{ dbt.datediff(from_month_start, to_month_start, 'month') }} as integer)
+{%- endmacro %}
+
+{#- Cost of agent time on a call: minutes x var call_cost_per_minute; a call without a duration costs 0. -#}
+{% macro value_call_cost(minutes_column) -%}
+    cast(coalesce({{ minutes_column }}, 0) * {{ var('call_cost_per_minute') }} as {{ dbt.type_numeric() }})
+{%- endmacro %}
+
+{#- Negative-referral cost (推荐破坏成本) of one complaint, by severity, from the var map. -#}
+{% macro value_negative_referral_cost(severity_column) -%}
+    {%- set costs = var('negative_referral_cost') -%}
+    cast(case {{ severity_column }}
+        {%- for severity in ['low', 'medium', 'high', 'critical'] %}
+        when '{{ severity }}' then {{ costs[severity] }}
+        {%- endfor %}
+        else 0
+    end as {{ dbt.type_numeric() }})
+{%- endmacro %}
+
+{#- Handling cost of one complaint plus the compensation paid on it (part of service cost). -#}
+{% macro value_complaint_service_cost(compensation_column) -%}
+    cast({{ var('complaint_handling_cost') }} + coalesce({{ compensation_column }}, 0) as {{ dbt.type_numeric() }})
+{%- endmacro %}
+
+{#- A referrer's share of the net margin (gross - discount - cost) of a referred customer's order. -#}
+{% macro value_referral_gain(gross_column, discount_column, cost_column) -%}
+    cast({{ var('referral_credit_share') }}
+        * ({{ gross_column }} - coalesce({{ discount_column }}, 0) - {{ cost_column }}) as {{ dbt.type_numeric() }})
+{%- endmacro %}
+
+{#- Present value at acquisition of a cash flow m months after it: CF_m / (1 + r)^(m / 12). -#}
+{% macro value_discounted(cash_flow_column, months_column) -%}
+    cast({{ cash_flow_column }}
+        / power(cast(1 + {{ var('clv_discount_rate') }} as {{ dbt.type_float() }}),
+                cast({{ months_column }} as {{ dbt.type_float() }}) / 12)
+        as {{ dbt.type_numeric() }})
+{%- endmacro %}
