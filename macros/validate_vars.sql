@@ -41,6 +41,7 @@
         'clv_horizon_months': {'kind': 'int', 'min': 1, 'max': 120},
         'value_tier_cutoffs': {'kind': 'increasing_fractions'},
         'conversion_window_days': {'kind': 'int', 'min': 1},
+        'churn_signal_lookback_months': {'kind': 'int', 'min': 1, 'max': 24},
     }) }}
 {% endmacro %}
 
