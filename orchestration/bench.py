@@ -1,0 +1,130 @@
+"""`make bench SCALE=n`: generate data at scale n (reused when already there), run the full pipeline step by
+step on the configured target, and append per-step wall time and peak memory to docs/benchmarks.md.
+
+Each step runs in its own process, so its peak resident memory (ru_maxrss from wait4) is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from orchestration.settings import PROJECT_DIR
+
+BENCH_DIR = PROJECT_DIR / ".bench"
+RESULTS = PROJECT_DIR / "docs" / "benchmarks.md"
+DBT = str(Path(sys.executable).parent / "dbt")
+DBT_ARGS = ["--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
+
+
+@dataclass(frozen=True)
+class StepResult:
+    name: str
+    seconds: float
+    peak_mb: float
+    note: str = ""
+
+
+def _run(name: str, cmd: list[str], env: dict[str, str], note: str = "") -> StepResult:
+    print(f"[bench] {name}: {' '.join(cmd[:6])}…", flush=True)
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, cwd=PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    output = proc.stdout.read() if proc.stdout else b""
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.stdout.write(output.decode(errors="replace")[-8000:])
+        raise SystemExit(f"[bench] step {name} failed")
+    return StepResult(name, seconds, usage.ru_maxrss / 1024, note)
+
+
+def _python(code: str) -> list[str]:
+    return [sys.executable, "-c", code]
+
+
+def steps(scale: float, landing: Path, generated: bool) -> list[tuple[str, list[str], str]]:
+    gen = [sys.executable, "-m", "orchestration.generate", "--scale", str(scale), "--seed", "42",
+           "--out", str(landing)]
+    return [
+        ("generate", gen if generated else ["true"], "" if generated else "reused"),
+        ("ingest", _python("from orchestration.ingest import ingest_all; "
+                           "from orchestration.settings import load_settings; ingest_all(load_settings())"), ""),
+        ("dbt seed", [DBT, "seed", *DBT_ARGS], ""),
+        ("dbt run staging", [DBT, "run", "--select", "staging", *DBT_ARGS], ""),
+        ("dbt run intermediate", [DBT, "run", "--select", "intermediate", *DBT_ARGS], ""),
+        ("predictive clv", [sys.executable, "-m", "orchestration.clv"], "BG/NBD + Gamma-Gamma fit and scoring"),
+        ("dbt run marts", [DBT, "run", "--select", "marts", *DBT_ARGS], ""),
+        ("dbt snapshot", [DBT, "snapshot", *DBT_ARGS], ""),
+        ("dbt test", [DBT, "test", *DBT_ARGS], "all data tests and unit tests"),
+        ("publish", [sys.executable, "-m", "orchestration.assets.publish"], "Parquet + serving.duckdb"),
+    ]
+
+
+def _append(scale: float, target: str, results: list[StepResult], counts: str) -> None:
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                            cwd=PROJECT_DIR).stdout.strip()
+    total = sum(r.seconds for r in results)
+    lines = [
+        "",
+        f"### scale {scale:g} on {target}, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, commit {commit}",
+        f"Machine: {os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}. "
+        f"{counts}",
+        "",
+        "| step | wall s | peak MB | note |",
+        "| --- | ---: | ---: | --- |",
+        *[f"| {r.name} | {r.seconds:.1f} | {r.peak_mb:.0f} | {r.note} |" for r in results],
+        f"| **total** | **{total:.1f}** | **{max(r.peak_mb for r in results):.0f}** | |",
+        "",
+    ]
+    if not RESULTS.exists():
+        RESULTS.write_text("# Benchmarks\n\nAppended by `make bench SCALE=n` (orchestration/bench.py).\n")
+    with RESULTS.open("a") as handle:
+        handle.write("\n".join(lines))
+
+
+def _row_counts(env: dict[str, str]) -> str:
+    if env.get("CLM_TARGET", "duckdb") != "duckdb":
+        return ""
+    import duckdb
+
+    con = duckdb.connect(str(Path(env["CLM_WAREHOUSE_DIR"]) / "clm.duckdb"), read_only=True)
+    try:
+        parts = [f"{t}: {con.execute(f'select count(*) from raw.{t}').fetchone()[0]:,}"
+                 for t in ("customers", "orders", "calls", "complaints")]
+    finally:
+        con.close()
+    return "Raw rows: " + ", ".join(parts) + "."
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--skip", nargs="*", default=[], help="step names to skip")
+    args = parser.parse_args(argv)
+
+    root = BENCH_DIR / f"scale-{args.scale:g}"
+    landing = root / "landing"
+    generated = not (landing / "orders").exists()
+    warehouse = root / "warehouse"
+    if warehouse.exists():
+        subprocess.run(["rm", "-rf", str(warehouse)], check=True)
+    warehouse.mkdir(parents=True)
+    env = dict(os.environ, CLM_LANDING_DIR=str(landing), CLM_WAREHOUSE_DIR=str(warehouse),
+               DBT_TARGET_PATH=str(root / "target"), DBT_LOG_PATH=str(root / "logs"))
+    env.setdefault("CLM_TARGET", "duckdb")
+    results = [_run(name, cmd, env, note) for name, cmd, note in steps(args.scale, landing, generated)
+               if name not in args.skip]
+    _append(args.scale, env["CLM_TARGET"], results, _row_counts(env))
+    for r in results:
+        print(f"{r.name:24s} {r.seconds:8.1f} s {r.peak_mb:8.0f} MB  {r.note}")
+
+
+if __name__ == "__main__":
+    main()
