@@ -1,0 +1,60 @@
+"""Benchmark: fit and score N simulated customers (default one million) and print the timings.
+
+    .venv/bin/python -m orchestration.clv.bench [--customers 1000000] [--time-unit day|week]
+
+Customers are simulated from the models (first purchases spread over two years of whole days), so the
+number of distinct (frequency, recency, T) groups is realistic for daily data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import pandas as pd
+
+from orchestration.clv.bgnbd import BgNbdParameters
+from orchestration.clv.gamma_gamma import GammaGammaParameters
+from orchestration.clv.scoring import DAYS_PER_TIME_UNIT, fit_and_score
+from orchestration.clv.simulate import simulate_bgnbd, simulate_mean_spend
+
+
+def simulated_summary(n_customers: int, time_unit: str, seed: int = 2026) -> pd.DataFrame:
+    """A summary like int_customer_purchase_summary's, with recency and T in whole days."""
+    rng = np.random.default_rng(seed)
+    T_days = rng.integers(1, 731, n_customers).astype(float)
+    bg = simulate_bgnbd(BgNbdParameters(r=0.8, alpha=40.0, a=0.8, b=2.5), T_days, rng)
+    bg["recency"] = np.floor(bg["recency"])  # purchase days are dates
+    days = DAYS_PER_TIME_UNIT[time_unit]
+    return pd.DataFrame(
+        {
+            "customer_id": np.arange(n_customers),
+            "frequency": bg["frequency"],
+            "recency": bg["recency"] / days,
+            "t": bg["t"] / days,
+            "monetary_value": simulate_mean_spend(GammaGammaParameters(6.0, 4.0, 60.0), bg["frequency"], rng),
+            "margin_rate": 0.3,
+            "time_unit": time_unit,
+        }
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--time-unit", choices=sorted(DAYS_PER_TIME_UNIT), default="day")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    summary = simulated_summary(args.customers, args.time_unit)
+    simulated = time.perf_counter()
+    result = fit_and_score(summary, horizon_months=12, annual_discount_rate=0.08, time_unit=args.time_unit)
+    finished = time.perf_counter()
+    print(f"customers: {args.customers:,}  time unit: {args.time_unit}")
+    print(f"simulation: {simulated - started:.2f} s")
+    print(f"fit + score: {finished - simulated:.2f} s  {result.diagnostics}")
+    print(result.parameters.to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()
