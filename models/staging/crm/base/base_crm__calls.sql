@@ -1,0 +1,141 @@
+{#- A table, not a view: it computes PII hashes, and the HMAC key must not sit in a view definition. -#}
+{{ config(materialized='table') }}
+
+with
+
+source as (
+
+    select * from {{ source('crm', 'calls') }}
+
+),
+
+-- the one documented join of staging: a call's disposition depends on the staged customers
+-- (unknown_customer, before_customer_created); a call without customer_id is an unknown caller
+staged_customers as (
+
+    select
+        customer_id as known_customer_id,
+        created_at as customer_created_at
+    from {{ ref('base_crm__customers') }}
+    where row_disposition = 'staged'
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        {{ staging_text('call_id') }} as call_id,
+        {{ staging_text('customer_id') }} as customer_id,
+        {{ staging_text('agent_id') }} as agent_id,
+        {{ staging_text('campaign_id') }} as campaign_id,
+
+        -- PII: keyed hash and masked form only (DOMAIN.md §3)
+        {{ pii_hmac(normalize_phone('phone')) }} as phone_hash,
+        {{ mask_phone(normalize_phone('phone')) }} as phone_masked,
+
+        -- categories
+        {{ staging_enum('direction') }} as direction,
+        {{ staging_enum('purpose') }} as purpose,
+        {{ staging_enum('outcome') }} as outcome,
+
+        -- numerics: trimmed text kept beside the parsed value, to tell blank from unparseable
+        {{ staging_text('duration_seconds') }} as duration_seconds_text,
+        {{ staging_try_number(staging_text('duration_seconds')) }} as duration_seconds,
+        {{ staging_text('satisfaction_score') }} as satisfaction_score_text,
+        {{ staging_try_number(staging_text('satisfaction_score')) }} as satisfaction_score,
+
+        -- timestamps
+        {{ staging_text('started_at') }} as started_at_text,
+        {{ staging_try_timestamp(staging_text('started_at')) }} as started_at,
+        {{ staging_text('updated_at') }} as updated_at_text,
+        {{ staging_try_timestamp(staging_text('updated_at')) }} as updated_at,
+
+        -- load metadata
+        _raw_row_id,
+        _file_name,
+        _file_row_number,
+        _file_sha256,
+        _loaded_at,
+        {{ staging_utc_to_business('_loaded_at') }} as loaded_at_business
+
+    from source
+
+),
+
+pre_versioned as (
+
+    select
+        *,
+        case
+            when call_id is null then 'missing_required_value'
+            when {{ staging_unparseable('updated_at_text', 'updated_at') }} then 'unparseable_timestamp'
+        end as pre_version_reason
+    from renamed
+
+),
+
+versioned as (
+
+    select
+        *,
+        {{ staging_version_columns(['call_id']) }}
+    from pre_versioned
+
+),
+
+with_customer as (
+
+    select
+        versioned.*,
+        staged_customers.known_customer_id,
+        staged_customers.customer_created_at
+    from versioned
+    left join staged_customers
+        on versioned.customer_id = staged_customers.known_customer_id
+
+),
+
+judged as (
+
+    select
+        *,
+        {{ staging_rejection_reason([
+            ['missing_required_value', [
+                'direction is null', 'purpose is null', 'started_at_text is null',
+            ]],
+            ['unparseable_timestamp', staging_unparseable('started_at_text', 'started_at')],
+            ['unparseable_number', [
+                staging_unparseable('duration_seconds_text', 'duration_seconds'),
+                staging_unparseable('satisfaction_score_text', 'satisfaction_score'),
+            ]],
+            ['invalid_enum_value', [
+                staging_not_in('direction', ['inbound', 'outbound']),
+                staging_not_in('purpose', ['sales', 'follow_up', 'service', 'survey', 'retention', 'win_back']),
+            ]],
+            ['negative_amount', 'duration_seconds < 0'],
+            ['satisfaction_out_of_range', 'satisfaction_score not in (1, 2, 3, 4, 5)'],
+            ['timestamp_in_future', 'started_at > loaded_at_business'],
+            ['unknown_customer', 'customer_id is not null and known_customer_id is null'],
+            ['before_customer_created', 'started_at < customer_created_at'],
+        ]) }} as rejection_reason
+    from with_customer
+
+),
+
+final as (
+
+    select
+        *,
+        {{ staging_row_disposition() }} as row_disposition,
+        coalesce(call_id, '') as record_id,
+        {{ staging_record_preview([
+            'call_id', 'customer_id', 'phone_masked', 'direction', 'purpose', 'started_at_text',
+            'duration_seconds_text', 'agent_id', 'outcome', 'satisfaction_score_text', 'campaign_id',
+            'updated_at_text',
+        ]) }} as record_preview
+    from judged
+
+)
+
+select * from final

@@ -1,0 +1,136 @@
+{#- A table, not a view: it computes PII hashes, and the HMAC key must not sit in a view definition. -#}
+{{ config(materialized='table') }}
+
+with
+
+source as (
+
+    select * from {{ source('crm', 'customers') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        {{ staging_text('customer_id') }} as customer_id,
+        {{ staging_text('referred_by') }} as referred_by_customer_id,
+
+        -- PII: keyed hash and masked form only (DOMAIN.md §3)
+        {{ pii_hmac(normalize_name('full_name')) }} as full_name_hash,
+        {{ mask_name(normalize_name('full_name')) }} as full_name_masked,
+        {{ pii_hmac(normalize_phone('phone')) }} as phone_hash,
+        {{ mask_phone(normalize_phone('phone')) }} as phone_masked,
+        {{ pii_hmac(normalize_email('email')) }} as email_hash,
+        {{ mask_email(normalize_email('email')) }} as email_masked,
+
+        -- categories
+        {{ staging_enum('gender') }} as gender,
+        {{ staging_text('city') }} as city,
+        {{ staging_enum('customer_type') }} as customer_type,
+        {{ staging_enum('acquisition_channel') }} as acquisition_channel,
+
+        -- dates and timestamps: trimmed text kept beside the parsed value, to tell blank from unparseable
+        {{ staging_text('birth_date') }} as birth_date_text,
+        {{ staging_try_date(staging_text('birth_date')) }} as birth_date,
+        {{ staging_text('created_at') }} as created_at_text,
+        {{ staging_try_timestamp(staging_text('created_at')) }} as created_at,
+        {{ staging_text('closed_at') }} as closed_at_text,
+        {{ staging_try_timestamp(staging_text('closed_at')) }} as closed_at,
+        {{ staging_text('updated_at') }} as updated_at_text,
+        {{ staging_try_timestamp(staging_text('updated_at')) }} as updated_at,
+
+        -- load metadata
+        _raw_row_id,
+        _file_name,
+        _file_row_number,
+        _file_sha256,
+        _loaded_at,
+        {{ staging_utc_to_business('_loaded_at') }} as loaded_at_business
+
+    from source
+
+),
+
+pre_versioned as (
+
+    select
+        *,
+        case
+            when customer_id is null then 'missing_required_value'
+            when {{ staging_unparseable('updated_at_text', 'updated_at') }} then 'unparseable_timestamp'
+        end as pre_version_reason
+    from renamed
+
+),
+
+versioned as (
+
+    select
+        *,
+        {{ staging_version_columns(['customer_id']) }}
+    from pre_versioned
+
+),
+
+judged as (
+
+    select
+        *,
+        {{ staging_rejection_reason([
+            ['missing_required_value', 'created_at_text is null'],
+            ['unparseable_timestamp', [
+                staging_unparseable('created_at_text', 'created_at'),
+                staging_unparseable('closed_at_text', 'closed_at'),
+                staging_unparseable('birth_date_text', 'birth_date'),
+            ]],
+            ['invalid_enum_value', staging_not_in('customer_type', ['individual', 'enterprise'])],
+            ['timestamp_in_future', [
+                'created_at > loaded_at_business',
+                'closed_at > loaded_at_business',
+            ]],
+        ]) }} as rejection_reason
+    from versioned
+
+),
+
+dispositioned as (
+
+    select
+        *,
+        {{ staging_row_disposition() }} as row_disposition
+    from judged
+
+),
+
+-- referrers are checked against the staged customers: a referral to an unknown id is kept (the
+-- referral may predate our data) but flagged, so referral credit can skip it knowingly
+staged_customer_ids as (
+
+    select customer_id as known_customer_id
+    from dispositioned
+    where row_disposition = 'staged'
+
+),
+
+final as (
+
+    select
+        dispositioned.*,
+        (
+            dispositioned.referred_by_customer_id is not null
+            and staged_customer_ids.known_customer_id is null
+        ) as has_unknown_referrer,
+        coalesce(dispositioned.customer_id, '') as record_id,
+        {{ staging_record_preview([
+            'customer_id', 'full_name_masked', 'phone_masked', 'email_masked', 'birth_date_text',
+            'gender', 'city', 'customer_type', 'created_at_text', 'acquisition_channel',
+            'referred_by_customer_id', 'closed_at_text', 'updated_at_text',
+        ]) }} as record_preview
+    from dispositioned
+    left join staged_customer_ids
+        on dispositioned.referred_by_customer_id = staged_customer_ids.known_customer_id
+
+)
+
+select * from final

@@ -1,0 +1,139 @@
+{#- A table: the stg view, the rejected rows and the reconciliation all read it, and the version
+    window over a million orders should run once per build, not once per reader. -#}
+{{ config(materialized='table') }}
+
+with
+
+source as (
+
+    select * from {{ source('crm', 'orders') }}
+
+),
+
+-- the one documented join of staging: an order's disposition depends on the staged customers
+-- (unknown_customer, before_customer_created)
+staged_customers as (
+
+    select
+        customer_id as known_customer_id,
+        created_at as customer_created_at
+    from {{ ref('base_crm__customers') }}
+    where row_disposition = 'staged'
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        {{ staging_text('order_id') }} as order_id,
+        {{ staging_text('customer_id') }} as customer_id,
+
+        -- categories
+        {{ staging_enum('status') }} as status,
+        {{ staging_enum('product_category') }} as product_category,
+        {{ staging_enum('sales_channel') }} as sales_channel,
+
+        -- numerics: trimmed text kept beside the parsed value, to tell blank from unparseable
+        {{ staging_text('gross_amount') }} as gross_amount_text,
+        {{ staging_try_money(staging_text('gross_amount')) }} as gross_amount,
+        {{ staging_text('discount_amount') }} as discount_amount_text,
+        {{ staging_try_money(staging_text('discount_amount')) }} as provided_discount_amount,
+        {{ staging_text('cost_amount') }} as cost_amount_text,
+        {{ staging_try_money(staging_text('cost_amount')) }} as provided_cost_amount,
+
+        -- timestamps
+        {{ staging_text('ordered_at') }} as ordered_at_text,
+        {{ staging_try_timestamp(staging_text('ordered_at')) }} as ordered_at,
+        {{ staging_text('updated_at') }} as updated_at_text,
+        {{ staging_try_timestamp(staging_text('updated_at')) }} as updated_at,
+
+        -- load metadata
+        _raw_row_id,
+        _file_name,
+        _file_row_number,
+        _file_sha256,
+        _loaded_at,
+        {{ staging_utc_to_business('_loaded_at') }} as loaded_at_business
+
+    from source
+
+),
+
+pre_versioned as (
+
+    select
+        *,
+        case
+            when order_id is null then 'missing_required_value'
+            when {{ staging_unparseable('updated_at_text', 'updated_at') }} then 'unparseable_timestamp'
+        end as pre_version_reason
+    from renamed
+
+),
+
+versioned as (
+
+    select
+        *,
+        {{ staging_version_columns(['order_id']) }}
+    from pre_versioned
+
+),
+
+with_customer as (
+
+    select
+        versioned.*,
+        staged_customers.known_customer_id,
+        staged_customers.customer_created_at
+    from versioned
+    left join staged_customers
+        on versioned.customer_id = staged_customers.known_customer_id
+
+),
+
+judged as (
+
+    select
+        *,
+        {{ staging_rejection_reason([
+            ['missing_required_value', [
+                'customer_id is null', 'ordered_at_text is null', 'status is null', 'gross_amount_text is null',
+            ]],
+            ['unparseable_timestamp', staging_unparseable('ordered_at_text', 'ordered_at')],
+            ['unparseable_number', [
+                staging_unparseable('gross_amount_text', 'gross_amount'),
+                staging_unparseable('discount_amount_text', 'provided_discount_amount'),
+                staging_unparseable('cost_amount_text', 'provided_cost_amount'),
+            ]],
+            ['invalid_enum_value', staging_not_in('status', ['completed', 'cancelled', 'returned'])],
+            ['negative_amount', [
+                'gross_amount < 0', 'provided_discount_amount < 0', 'provided_cost_amount < 0',
+            ]],
+            ['discount_above_gross', 'provided_discount_amount > gross_amount'],
+            ['cost_above_gross', "status = 'completed' and provided_cost_amount > gross_amount"],
+            ['timestamp_in_future', 'ordered_at > loaded_at_business'],
+            ['unknown_customer', 'known_customer_id is null'],
+            ['before_customer_created', 'ordered_at < customer_created_at'],
+        ]) }} as rejection_reason
+    from with_customer
+
+),
+
+final as (
+
+    select
+        *,
+        {{ staging_row_disposition() }} as row_disposition,
+        coalesce(order_id, '') as record_id,
+        {{ staging_record_preview([
+            'order_id', 'customer_id', 'ordered_at_text', 'status', 'gross_amount_text',
+            'discount_amount_text', 'cost_amount_text', 'product_category', 'sales_channel',
+            'updated_at_text',
+        ]) }} as record_preview
+    from judged
+
+)
+
+select * from final
