@@ -25,11 +25,18 @@
         'engaged_min_answered_calls': {'kind': 'int', 'min': 1},
         'lifecycle_framework': {'kind': 'choice', 'choices': ['relationship_4', 'telecom_5', 'callcenter_5', 'funnel_5']},
         'lifecycle_lookback_months': {'kind': 'int', 'min': 1, 'max': 36},
+        'decline_spend_window_days': {'kind': 'int', 'min': 1},
+        'decline_baseline_months': {'kind': 'int', 'min': 1},
+        'lifecycle_backfill_start_month': {'kind': 'month_start_or_null'},
+        'lifecycle_backfill_end_month': {'kind': 'month_start_or_null', 'paired_with': 'lifecycle_backfill_start_month'},
         'contact_gap_days': {'kind': 'int', 'min': 1},
         'onboarding_call_days': {'kind': 'int', 'min': 0},
         'birthday_window_days': {'kind': 'int', 'min': 0, 'max': 366},
         'low_satisfaction_threshold': {'kind': 'number', 'min': 1, 'max': 5},
         'low_p_alive_threshold': {'kind': 'number', 'min': 0, 'max': 1},
+        'early_warning_window_days': {'kind': 'int', 'min': 1},
+        'early_warning_weights': {'kind': 'amount_map', 'keys': ['overdue_cadence', 'spend_drop', 'unresolved_complaint', 'severe_complaint', 'low_satisfaction', 'low_p_alive']},
+        'call_list_min_risk_score': {'kind': 'number', 'min': 0, 'max': 100},
         'referral_credit_share': {'kind': 'number', 'min': 0, 'max': 1},
         'referral_credit_months': {'kind': 'int', 'min': 0},
         'call_cost_per_minute': {'kind': 'number', 'min': 0},
@@ -81,6 +88,22 @@
         {% endif %}
         {% if value is not none %}
             {% set parsed = modules.datetime.datetime.strptime(value | string, '%Y-%m-%d') %}
+        {% endif %}
+    {% elif kind == 'month_start_or_null' %}
+        {% if value is not none and not modules.re.fullmatch('\\d{4}-\\d{2}-01', value | string) %}
+            {{ _var_error(name, value, "must be null or a month start 'YYYY-MM-01'") }}
+        {% endif %}
+        {% if value is not none %}
+            {% set parsed = modules.datetime.datetime.strptime(value | string, '%Y-%m-%d') %}
+        {% endif %}
+        {% if 'paired_with' in spec %}
+            {% set other = var(spec['paired_with'], none) %}
+            {% if (value is none) != (other is none) %}
+                {{ _var_error(name, value, 'must be set together with ' ~ spec['paired_with'] ~ ' (both null or both month starts)') }}
+            {% endif %}
+            {% if value is not none and other is not none and (value | string) < (other | string) %}
+                {{ _var_error(name, value, 'must not be before ' ~ spec['paired_with'] ~ ' = ' ~ other) }}
+            {% endif %}
         {% endif %}
     {% elif kind == 'time_zone' %}
         {% if value not in modules.pytz.all_timezones %}
