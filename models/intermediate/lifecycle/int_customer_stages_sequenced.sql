@@ -1,0 +1,171 @@
+{#-
+    The path-dependent stage of DOMAIN.md §4 (dynamics of seed 004, 不可跳跃性), set-based:
+
+    1. States that depend only on the raw rule of this and the two previous periods:
+       churned (the rule says so), won_back (the first period after a churned one that is not
+       churned: only a new completed order can lift the churn rule), growing in the period after
+       won_back, declining (rule says so, from any stage but prospect: a first purchase month that
+       already looks overdue is just new).
+    2. Everything else lies on the up path prospect(0) → new(1) → growing(2) → mature(3), where a
+       customer moves up at most one step per period: level_t = min(rule_t, level_t-1 + 1). Unrolled
+       inside a segment that starts at t0 with value c, that is
+           level_t = t + min(c - t0, min over t0 < k <= t of (rule_k - k)),
+       a running minimum of (rule level - period number) between resets. A segment starts after each
+       state of step 1 (recovery from declining and the period after won_back start at growing, never
+       higher), or at the customer's first period (start capped at new).
+    No recursion: two passes of window functions, linear in the number of customer-months.
+-#}
+
+with
+
+measured as (
+
+    select * from {{ ref('int_customer_months_measured') }}
+
+),
+
+ruled as (
+
+    select
+        *,
+        row_number() over (partition by customer_id order by month_start_date) as period_number,
+        lag(rule_stage_code) over (partition by customer_id order by month_start_date)
+            as previous_rule_stage_code,
+        lag(rule_stage_code, 2) over (partition by customer_id order by month_start_date)
+            as second_previous_rule_stage_code,
+        lag(purchase_days_to_date) over (partition by customer_id order by month_start_date)
+            as previous_purchase_days_to_date,
+        sum(calls) over (
+            partition by customer_id order by month_start_date rows between unbounded preceding and current row
+        ) as calls_to_date,
+        sum(inbound_calls) over (
+            partition by customer_id order by month_start_date rows between unbounded preceding and current row
+        ) as inbound_calls_to_date,
+        sum(answered_calls) over (
+            partition by customer_id order by month_start_date rows between unbounded preceding and current row
+        ) as answered_calls_to_date,
+        case rule_stage_code
+            when 'prospect' then 0
+            when 'new' then 1
+            when 'growing' then 2
+            when 'mature' then 3
+            -- declining in the first purchase period is not a decline (nothing to decline from)
+            when 'declining' then 1
+        end as rule_level
+    from measured
+
+),
+
+fixed_states as (
+
+    select
+        *,
+        case
+            when rule_stage_code = 'churned' then 'churned'
+            when previous_rule_stage_code = 'churned' then 'won_back'
+            -- "the next period continues as growing" (unless churned again)
+            when second_previous_rule_stage_code = 'churned' then 'growing'
+            when rule_stage_code = 'declining' and coalesce(previous_purchase_days_to_date, 0) > 0
+                then 'declining'
+        end as fixed_stage_code
+    from ruled
+
+),
+
+segmented as (
+
+    select
+        *,
+        sum(case when fixed_stage_code in ('churned', 'won_back', 'declining') then 1 else 0 end) over (
+            partition by customer_id order by month_start_date rows between unbounded preceding and current row
+        ) as segment_number,
+        lag(fixed_stage_code) over (partition by customer_id order by month_start_date)
+            as previous_fixed_stage_code
+    from fixed_states
+
+),
+
+offsets as (
+
+    select
+        *,
+        case
+            when fixed_stage_code in ('churned', 'won_back', 'declining') then null
+            -- recovery from declining, and the period after won_back, restart at growing
+            when fixed_stage_code = 'growing' or previous_fixed_stage_code in ('declining', 'won_back')
+                then 2 - period_number
+            -- the first period: a prospect can at most become new
+            when period_number = 1
+                then (case when rule_level > 1 then 1 else rule_level end) - period_number
+            else rule_level - period_number
+        end as level_offset
+    from segmented
+
+),
+
+leveled as (
+
+    select
+        *,
+        period_number + min(level_offset) over (
+            partition by customer_id, segment_number
+            order by month_start_date rows between unbounded preceding and current row
+        ) as stage_level
+    from offsets
+
+),
+
+staged as (
+
+    select
+        *,
+        coalesce(
+            fixed_stage_code,
+            case stage_level
+                when 0 then 'prospect'
+                when 1 then 'new'
+                when 2 then 'growing'
+                when 3 then 'mature'
+            end
+        ) as stage_code
+    from leveled
+
+),
+
+islands as (
+
+    select
+        *,
+        lag(stage_code) over (partition by customer_id order by month_start_date) as previous_stage_code,
+        -- consecutive periods in the same stage share an island number (gaps and islands)
+        period_number
+        - row_number() over (partition by customer_id, stage_code order by month_start_date)
+            as stage_island_number
+    from staged
+
+),
+
+final as (
+
+    select
+        *,
+        row_number() over (
+            partition by customer_id, stage_code, stage_island_number order by month_start_date
+        ) as months_in_stage,
+        min(month_start_date) over (partition by customer_id, stage_code, stage_island_number)
+            as stage_started_date,
+        case
+            when stage_code <> 'prospect' then null
+            -- DOMAIN.md §4: engaged = an inbound call, or enough answered calls; contacted = any call
+            when
+                inbound_calls_to_date > 0
+                or answered_calls_to_date >= {{ var('engaged_min_answered_calls') }}
+                then 'engaged'
+            when calls_to_date > 0 then 'contacted'
+            else 'not_contacted'
+        end as prospect_status
+    from islands
+
+)
+
+select * from final
