@@ -131,7 +131,7 @@
             then {{ dbt.concat([text_column, "case when length(" ~ text_column ~ ") = 7 then '-01' else '' end"]) }}
         end
     {%- endset -%}
-    {{ dbt.date_trunc('month', staging_try_date(as_date)) }}
+    cast({{ dbt.date_trunc("month", staging_try_date(as_date)) }} as date)
 {%- endmacro %}
 
 {#- ISO-8601 text to a naive business-local timestamp (DOMAIN.md §2): without an offset the text
