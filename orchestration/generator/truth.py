@@ -1,0 +1,111 @@
+"""The truth files: latent customer state, month-end phases, injected bad rows and files, expected counts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from orchestration.generator import constants as k
+from orchestration.generator.lifecycle import PHASES, World, phase_at_month_ends
+from orchestration.generator.writers import PlacedBatch
+
+
+def _dates(secs: np.ndarray) -> pa.Array:
+    finite = np.isfinite(secs)
+    days = np.where(finite, np.floor(np.where(finite, secs, 0) / k.SECONDS_PER_DAY), 0).astype(np.int32)
+    return pa.array(days, type=pa.date32(), mask=~finite)
+
+
+def customer_truth(world: World) -> pa.Table:
+    ids = [f"C{i:07d}" for i in range(1, world.n + 1)]
+    life1_purchases = np.zeros(world.n, np.int64)
+    life1_purchases[world.life1.owner] = world.life1.n_purchases
+    return pa.table(
+        {
+            "customer_id": pa.array(ids, pa.string()),
+            "is_prospect": pa.array(~np.isfinite(world.first_s)),
+            "intends_to_buy": pa.array(world.wants_to_buy),
+            "created_date": _dates(world.created_s.astype(float)),
+            "first_purchase_date": _dates(world.first_s),
+            "decline_start_date": _dates(np.where(world.decline1_s < world.dropout1_s, world.decline1_s, np.inf)),
+            "mature_start_date": _dates(world.mature_s),
+            "dropout_date": _dates(np.where(world.dropout1_s <= world.window.end_s, world.dropout1_s, np.inf)),
+            "is_abrupt_dropout": pa.array(world.abrupt),
+            "closed_date": _dates(world.closed_s),
+            "winback_date": _dates(world.winback_s),
+            "second_decline_start_date": _dates(
+                np.where(world.decline2_s < world.dropout2_s, world.decline2_s, np.inf)
+            ),
+            "second_dropout_date": _dates(np.where(world.dropout2_s <= world.window.end_s, world.dropout2_s, np.inf)),
+            "purchase_rate": pa.array(world.purchase_rate),  # expected purchases per day, first life
+            "dropout_probability": pa.array(world.dropout_probability),  # per purchase
+            "latent_purchases_first_life": pa.array(life1_purchases),  # including any beyond the end date
+            "spend_level": pa.array(world.spend_level),
+            "is_enterprise": pa.array(world.is_enterprise),
+            "acquisition_channel": pa.array(np.asarray(k.CHANNELS, dtype=object)[world.channel], pa.string()),
+            "referred_by": pa.array(
+                [f"C{i + 1:07d}" if i >= 0 else None for i in world.referred_by.tolist()], pa.string()
+            ),
+        }
+    )
+
+
+def customer_phases(world: World) -> pa.Table:
+    cust, day, phase = phase_at_month_ends(world)
+    ids = pa.array([f"C{i:07d}" for i in range(1, world.n + 1)], pa.string())
+    return pa.table(
+        {
+            "customer_id": ids.take(pa.array(cust)),
+            "month_end_date": pa.array(day.astype(np.int32), pa.date32()),
+            "phase": pa.array(list(PHASES), pa.string()).take(pa.array(phase.astype(np.int64))),
+        }
+    )
+
+
+def bad_rows(placed: list[PlacedBatch]) -> pd.DataFrame:
+    frames = []
+    for p in placed:
+        bad = np.flatnonzero(p.batch.bad_reason != "")
+        frames.append(
+            pd.DataFrame(
+                {
+                    "table": p.batch.table,
+                    "file_name": p.file_names[bad],
+                    "file_row_number": p.file_row_numbers[bad],
+                    "record_id": p.batch.record_ids[bad],
+                    "reason": p.batch.bad_reason[bad],
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def expected_counts(placed: list[PlacedBatch]) -> pd.DataFrame:
+    rows = []
+    for p in placed:
+        bad = p.batch.bad_reason != ""
+        rows.append(
+            {
+                "table": p.batch.table,
+                "raw_rows": int(p.batch.data.num_rows),
+                "staged_rows": int((p.batch.is_current & ~bad).sum()),
+                "rejected_rows": int(bad.sum()),
+                "superseded_rows": int((~p.batch.is_current & ~bad).sum()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def write_truth(
+    truth: Path, world: World, placed: list[PlacedBatch], bad_files: pd.DataFrame
+) -> None:
+    truth.mkdir(parents=True, exist_ok=True)
+    pq.write_table(customer_truth(world), truth / "customer_truth.parquet")
+    pq.write_table(customer_phases(world), truth / "customer_phases.parquet")
+    bad_rows(placed).to_csv(truth / "bad_rows.csv", index=False)
+    bad_files.to_csv(truth / "bad_files.csv", index=False)
+    expected_counts(placed).to_csv(truth / "expected_counts.csv", index=False)

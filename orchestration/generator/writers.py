@@ -1,0 +1,86 @@
+"""Writing raw batches as one file per table per day (per month for marketing spend)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+from tqdm import tqdm
+
+from orchestration.generator.batch import RawBatch, file_name
+
+FORMATS = ("csv", "parquet")
+
+
+@dataclass
+class PlacedBatch:
+    """A batch in file order, with each row's file and 1-based row number within it."""
+
+    batch: RawBatch
+    file_names: np.ndarray
+    file_row_numbers: np.ndarray
+    files: dict[str, int]  # file name -> number of data rows
+
+
+def place(batch: RawBatch, ext: str) -> PlacedBatch:
+    """Sort once by (file, sort key, original position) and number the rows within each file."""
+    n = batch.data.num_rows
+    order = np.lexsort((np.arange(n), batch.sort_key, batch.file_key))
+    keys = batch.file_key[order]
+    starts = np.concatenate(([0], np.flatnonzero(np.diff(keys)) + 1)).astype(np.int64)
+    counts = np.diff(np.append(starts, n))
+    names = [file_name(batch.table, int(key), ext) for key in keys[starts]]
+    sorted_batch = RawBatch(
+        table=batch.table,
+        data=batch.data.take(pa.array(order)),
+        file_key=keys,
+        sort_key=batch.sort_key[order],
+        is_current=batch.is_current[order],
+        bad_reason=batch.bad_reason[order],
+    )
+    return PlacedBatch(
+        batch=sorted_batch,
+        file_names=np.repeat(np.asarray(names, dtype=object), counts),
+        file_row_numbers=np.arange(n) - np.repeat(starts, counts) + 1,
+        files=dict(zip(names, counts.tolist(), strict=True)),
+    )
+
+
+def write_table(table: pa.Table, path: Path, fmt: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "csv":
+        pacsv.write_csv(table, path, write_options=pacsv.WriteOptions(quoting_style="needed"))
+    else:
+        pq.write_table(table, path, compression="snappy")
+
+
+def write_placed(
+    placed: PlacedBatch,
+    out: Path,
+    fmt: str,
+    progress: tqdm,
+    extra_column_file: str | None = None,
+) -> None:
+    """Write every file of the batch; `extra_column_file` gets an unknown extra column."""
+    start = 0
+    for name, count in placed.files.items():
+        part = placed.batch.data.slice(start, count)
+        start += count
+        if name == extra_column_file:
+            part = part.append_column("legacy_source_system", pa.array(["crm_v1"] * count, pa.string()))
+        write_table(part, out / name, fmt)
+        progress.update(1)
+
+
+def clear_landing(out: Path, tables: list[str]) -> None:
+    """Remove earlier generator output (only files named like ours) so a re-run does not mix seeds."""
+    for table in tables:
+        folder = out / table
+        if folder.is_dir():
+            for fmt in FORMATS:
+                for path in folder.glob(f"{table}_*.{fmt}"):
+                    path.unlink()
