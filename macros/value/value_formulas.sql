@@ -29,11 +29,6 @@
     end as {{ dbt.type_numeric() }})
 {%- endmacro %}
 
-{#- Handling cost of one complaint plus the compensation paid on it (part of service cost). -#}
-{% macro value_complaint_service_cost(compensation_column) -%}
-    cast({{ var('complaint_handling_cost') }} + coalesce({{ compensation_column }}, 0) as {{ dbt.type_numeric() }})
-{%- endmacro %}
-
 {#- A referrer's share of the net margin (gross - discount - cost) of a referred customer's order. -#}
 {% macro value_referral_gain(gross_column, discount_column, cost_column) -%}
     cast({{ var('referral_credit_share') }}
