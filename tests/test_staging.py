@@ -8,10 +8,13 @@ the HMAC-SHA256 Python computes.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import hmac
 import os
 import re
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -491,3 +494,43 @@ def test_enums_accept_exactly_the_contract(staged: tuple[Warehouse, Scenario]) -
         for column, accepted in enums.items():
             values = {v for (v,) in warehouse.query(f"select distinct {column} from staging.stg_crm__{table}")}
             assert values - {None} <= set(accepted)
+
+
+def test_generated_dirty_data_reconciles_with_the_truth(clm_env: dict[str, str], tmp_path: Path) -> None:
+    """The generator's injected bad rows (truth/bad_rows.csv) are each rejected under their reason, nothing
+    else is rejected, and the per-table counts equal truth/expected_counts.csv."""
+    from orchestration.ingest import ensure_raw_schema, ingest_all
+    from orchestration.settings import load_settings
+
+    truth = tmp_path / "truth"
+    subprocess.run(
+        [sys.executable, "-m", "orchestration.generate", "--scale", "0.01", "--seed", "11", "--dirty", "0.02",
+         "--out", clm_env["CLM_LANDING_DIR"], "--truth", str(truth)],
+        env=clm_env, cwd=PROJECT_DIR, check=True, capture_output=True,
+    )
+    settings = load_settings(clm_env)
+    ensure_raw_schema(settings)
+    ingest_all(settings)
+    run_staging(clm_env)
+
+    warehouse = Warehouse(clm_env)
+    with open(truth / "expected_counts.csv", newline="") as f:
+        expected_counts = {r["table"]: [int(r[c]) for c in ("raw_rows", "staged_rows", "rejected_rows",
+                                                              "superseded_rows")] for r in csv.DictReader(f)}
+    counts = {table: list(rest) for table, *rest in warehouse.query(
+        "select table_name, raw_rows, staged_rows, rejected_rows, superseded_rows"
+        " from staging.stg_crm__row_reconciliation"
+    )}
+    for table, (raw, staged_n, rejected_n, superseded_n) in counts.items():
+        assert raw == staged_n + rejected_n + superseded_n > 0, table
+
+    with open(truth / "bad_rows.csv", newline="") as f:
+        injected = {(r["table"], r["file_name"], int(r["file_row_number"])): r["reason"] for r in csv.DictReader(f)}
+    rejected = {(table, file_name, file_row_number): reason for table, file_name, file_row_number, reason in
+                warehouse.query("select table_name, file_name, file_row_number, rejection_reason"
+                                " from staging.stg_crm__rejected_rows")}
+    assert set(injected.values()) == set(REJECTION_REASONS)  # the generator exercised every reason
+    not_found = {k: v for k, v in injected.items() if rejected.get(k) != v}
+    unexpected = {k: v for k, v in rejected.items() if k not in injected}
+    assert (not_found, unexpected) == ({}, {})
+    assert counts == expected_counts
