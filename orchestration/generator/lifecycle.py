@@ -189,7 +189,10 @@ def simulate_segments(
     cumulative = np.cumsum(gaps)
     raw_t = start_s[seg] + (cumulative - cumulative[starts][seg]) * DAY
     event_s = np.floor(raw_t / DAY).astype(np.int64) * k.SECONDS_PER_DAY + time_of_day(rng, seg.size)
-    event_s = np.where(idx == 0, start_s[seg].astype(np.int64), event_s)
+    # A later purchase on the day of the first draws its own time of day; keep it after the first one,
+    # else it can precede created_at and clean data would be rejected as before_customer_created.
+    first_s = start_s[seg].astype(np.int64)
+    event_s = np.where(idx == 0, first_s, np.maximum(event_s, first_s + idx))
 
     last_s = event_s[starts + n_purchases - 1].astype(float)
     final_gap_days = np.where(
