@@ -1,0 +1,169 @@
+-- One row per customer per month-end of the lifecycle snapshot: the growth-accounting state of the
+-- customer that month and the service activity behind the monthly KPIs (docs/kpis.md has the definitions).
+-- kpi_monthly is this table summed by dimension; the semantic layer defines its metrics on this grain.
+{#- "Active" = a customer in a buying relationship at month end: the lifecycle stages between the first
+    purchase and churn (DOMAIN.md §4). The only place this list lives. -#}
+{%- set active_stage_codes = ['new', 'growing', 'mature', 'declining', 'won_back'] %}
+
+with
+
+lifecycle_monthly as (
+
+    select * from {{ ref('fct_customer_lifecycle_monthly') }}
+
+),
+
+customers as (
+
+    select * from {{ ref('dim_customers') }}
+
+),
+
+value_tiers_monthly as (
+
+    select * from {{ ref('fct_value_tiers_monthly') }}
+
+),
+
+
+orders_monthly as (
+
+    select * from {{ ref('int_kpi_customer_orders_monthly') }}
+
+),
+
+contacts_monthly as (
+
+    select * from {{ ref('int_kpi_customer_contacts_monthly') }}
+
+),
+
+-- acquisition = the first completed order (DOMAIN.md §6), resolved once in the value area
+customer_acquisitions as (
+
+    select
+        customer_id,
+        acquisition_month_start as acquisition_month_start_date
+
+    from {{ ref('int_customer_acquisitions') }}
+    where is_acquired
+
+),
+
+lifecycle_states as (
+
+    select
+        customer_id,
+        month_end_date,
+        cast({{ dbt.date_trunc('month', 'month_end_date') }} as date) as month_start_date,
+        stage_code,
+        previous_stage_code,
+        coalesce(stage_code in ('{{ active_stage_codes | join("', '") }}'), false) as is_active,
+        coalesce(previous_stage_code in ('{{ active_stage_codes | join("', '") }}'), false)
+            as was_active_at_start,
+        coalesce(previous_stage_code = 'churned', false) as was_churned_at_start,
+        -- DOMAIN.md §8: churned in a month = the stage moved to churned that month
+        coalesce(stage_code = 'churned' and coalesce(previous_stage_code, '') <> 'churned', false)
+            as is_churned
+
+    from lifecycle_monthly
+
+),
+
+-- growth accounting: every active customer is exactly one of new, retained or resurrected
+growth_accounting as (
+
+    select
+        *,
+        is_active and was_active_at_start as is_retained,
+        is_active and was_churned_at_start as is_resurrected,
+        is_active and not was_active_at_start and not was_churned_at_start as is_new
+
+    from lifecycle_states
+
+),
+
+value_tiers as (
+
+    select
+        customer_id,
+        cast({{ dbt.date_trunc('month', 'month_end_date') }} as date) as month_start_date,
+        value_tier,
+        cumulative_clv
+
+    from value_tiers_monthly
+
+),
+
+final as (
+
+    select
+        {{ dbt.concat(["growth_accounting.customer_id", "'|'", "cast(growth_accounting.month_end_date as " ~ dbt.type_string() ~ ")"]) }}
+            as customer_month_id,
+        growth_accounting.customer_id,
+        growth_accounting.month_start_date,
+        growth_accounting.month_end_date,
+        growth_accounting.stage_code,
+        growth_accounting.previous_stage_code,
+
+        -- dimensions (missing values are labelled, so that every customer lands in one group)
+        coalesce(customers.acquisition_channel, 'unknown') as acquisition_channel,
+        coalesce(customers.customer_type, 'unknown') as customer_type,
+        coalesce(customers.city, 'unknown') as city,
+        coalesce(value_tiers.value_tier, 'unranked') as value_tier,
+        customer_acquisitions.acquisition_month_start_date,
+
+        -- growth accounting
+        growth_accounting.is_active,
+        growth_accounting.was_active_at_start,
+        growth_accounting.is_new,
+        growth_accounting.is_retained,
+        growth_accounting.is_resurrected,
+        growth_accounting.is_churned,
+
+        -- purchases
+        coalesce(orders_monthly.completed_orders, 0) as completed_orders,
+        orders_monthly.customer_id is not null as is_buyer,
+        coalesce(
+            orders_monthly.customer_id is not null
+            and customer_acquisitions.acquisition_month_start_date < growth_accounting.month_start_date,
+            false
+        ) as is_repeat_buyer,
+
+        -- service
+        coalesce(contacts_monthly.follow_up_calls, 0) as follow_up_calls,
+        coalesce(contacts_monthly.follow_up_calls, 0) > 0 as has_follow_up_call,
+        coalesce(contacts_monthly.complaints_opened, 0) as complaints_opened,
+        coalesce(contacts_monthly.severe_complaints_opened, 0) as severe_complaints_opened,
+        coalesce(contacts_monthly.complaints_opened, 0) > 0 as has_complaint,
+        coalesce(contacts_monthly.call_satisfaction_responses, 0) as call_satisfaction_responses,
+        coalesce(contacts_monthly.call_satisfaction_score_sum, 0) as call_satisfaction_score_sum,
+        coalesce(contacts_monthly.complaint_satisfaction_responses, 0) as complaint_satisfaction_responses,
+        coalesce(contacts_monthly.complaint_satisfaction_score_sum, 0) as complaint_satisfaction_score_sum,
+        coalesce(contacts_monthly.outbound_sales_calls, 0) as outbound_sales_calls,
+        coalesce(contacts_monthly.converted_sales_calls, 0) as converted_sales_calls,
+
+        -- value: historical CLV accumulated up to this month-end (fct_value_tiers_monthly)
+        value_tiers.cumulative_clv as historical_clv_to_date
+
+    from growth_accounting
+    left join customers
+        on growth_accounting.customer_id = customers.customer_id
+    left join value_tiers
+        on
+            growth_accounting.customer_id = value_tiers.customer_id
+            and growth_accounting.month_start_date = value_tiers.month_start_date
+    left join customer_acquisitions
+        on growth_accounting.customer_id = customer_acquisitions.customer_id
+    left join orders_monthly
+        on
+            growth_accounting.customer_id = orders_monthly.customer_id
+            and growth_accounting.month_start_date = orders_monthly.order_month_start_date
+    left join contacts_monthly
+        on
+            growth_accounting.customer_id = contacts_monthly.customer_id
+            and growth_accounting.month_start_date = contacts_monthly.month_start_date
+
+)
+
+select * from final

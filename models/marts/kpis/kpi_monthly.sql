@@ -1,0 +1,131 @@
+-- Monthly KPIs (DOMAIN.md §8), one row per month × dimension value: overall and by acquisition channel,
+-- customer type, city and value tier. Counts are sums over fct_customer_kpi_monthly, so every dimension
+-- partitions the same customers and the growth-accounting identities hold in every row:
+--   active = new + retained + resurrected,   active at start of month = retained + churned.
+-- The rates are the ratio metrics of _kpis__semantic.yml, materialised for BI tools without a semantic
+-- layer (tests/test_kpis.py checks that the two agree). Definitions: docs/kpis.md.
+{%- set dimensions = {
+    'overall': "'all'",
+    'acquisition_channel': 'acquisition_channel',
+    'customer_type': 'customer_type',
+    'city': 'city',
+    'value_tier': 'value_tier',
+} %}
+
+with
+
+customer_months as (
+
+    select * from {{ ref('fct_customer_kpi_monthly') }}
+
+),
+
+-- one copy of each customer-month per dimension, labelled with the customer's value in it
+customer_month_dimensions as (
+
+    {% for dimension_name, dimension_value in dimensions.items() %}
+    select
+        customer_months.*,
+        '{{ dimension_name }}' as dimension_name,
+        {{ dimension_value }} as dimension_value
+    from customer_months
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+
+),
+
+aggregated as (
+
+    select
+        month_start_date,
+        month_end_date,
+        dimension_name,
+        dimension_value,
+
+        -- growth accounting
+        sum(case when is_active then 1 else 0 end) as active_customers,
+        sum(case when is_new then 1 else 0 end) as new_customers,
+        sum(case when is_retained then 1 else 0 end) as retained_customers,
+        sum(case when is_resurrected then 1 else 0 end) as resurrected_customers,
+        sum(case when is_churned then 1 else 0 end) as churned_customers,
+        sum(case when was_active_at_start then 1 else 0 end) as active_customers_at_start,
+
+        -- purchases
+        sum(case when is_buyer then 1 else 0 end) as buying_customers,
+        sum(case when is_repeat_buyer then 1 else 0 end) as repeat_buying_customers,
+        sum(completed_orders) as completed_orders,
+
+        -- value
+        sum(case when is_active then historical_clv_to_date end) as active_historical_clv_sum,
+        sum(case when is_active and historical_clv_to_date is not null then 1 else 0 end) as active_customers_with_clv,
+
+        -- service
+        sum(call_satisfaction_responses) as call_satisfaction_responses,
+        sum(call_satisfaction_score_sum) as call_satisfaction_score_sum,
+        sum(complaint_satisfaction_responses) as complaint_satisfaction_responses,
+        sum(complaint_satisfaction_score_sum) as complaint_satisfaction_score_sum,
+        sum(complaints_opened) as complaints_opened,
+        sum(severe_complaints_opened) as severe_complaints_opened,
+        sum(case when is_active and has_complaint then 1 else 0 end) as active_customers_with_complaint,
+        sum(case when is_active and has_follow_up_call then 1 else 0 end) as active_customers_with_follow_up_call,
+        sum(outbound_sales_calls) as outbound_sales_calls,
+        sum(converted_sales_calls) as converted_sales_calls
+
+    from customer_month_dimensions
+    group by
+        month_start_date,
+        month_end_date,
+        dimension_name,
+        dimension_value
+
+),
+
+final as (
+
+    select
+        {{ dbt.concat([
+            "cast(month_start_date as " ~ dbt.type_string() ~ ")", "'|'", "dimension_name", "'|'", "dimension_value",
+        ]) }} as kpi_month_id,
+        month_start_date,
+        month_end_date,
+        dimension_name,
+        dimension_value,
+        active_customers,
+        new_customers,
+        retained_customers,
+        resurrected_customers,
+        churned_customers,
+        active_customers_at_start,
+        -- (new + resurrected) / churned; undefined in a month without churn
+        1.0 * (new_customers + resurrected_customers) / nullif(churned_customers, 0) as quick_ratio,
+        1.0 * retained_customers / nullif(active_customers_at_start, 0) as retention_rate,
+        1.0 * churned_customers / nullif(active_customers_at_start, 0) as churn_rate,
+        buying_customers,
+        repeat_buying_customers,
+        1.0 * repeat_buying_customers / nullif(buying_customers, 0) as repeat_purchase_rate,
+        completed_orders,
+        active_customers_with_clv,
+        active_historical_clv_sum,
+        1.0 * active_historical_clv_sum / nullif(active_customers_with_clv, 0) as average_historical_clv,
+        call_satisfaction_responses,
+        1.0 * call_satisfaction_score_sum / nullif(call_satisfaction_responses, 0) as average_call_satisfaction,
+        complaint_satisfaction_responses,
+        1.0 * complaint_satisfaction_score_sum / nullif(complaint_satisfaction_responses, 0)
+            as average_complaint_satisfaction,
+        1.0 * (call_satisfaction_score_sum + complaint_satisfaction_score_sum)
+        / nullif(call_satisfaction_responses + complaint_satisfaction_responses, 0) as average_satisfaction,
+        complaints_opened,
+        severe_complaints_opened,
+        active_customers_with_complaint,
+        1.0 * active_customers_with_complaint / nullif(active_customers, 0) as complaint_rate,
+        active_customers_with_follow_up_call,
+        1.0 * active_customers_with_follow_up_call / nullif(active_customers, 0) as follow_up_coverage,
+        outbound_sales_calls,
+        converted_sales_calls,
+        1.0 * converted_sales_calls / nullif(outbound_sales_calls, 0) as campaign_conversion_rate
+
+    from aggregated
+
+)
+
+select * from final

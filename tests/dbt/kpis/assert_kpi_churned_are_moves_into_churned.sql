@@ -1,0 +1,71 @@
+-- The customers counted as churned in a month are exactly those whose lifecycle stage moved to churned that
+-- month, recomputed here from the lifecycle fact with lag() (independently of previous_stage_code).
+with
+
+lifecycle_monthly as (
+
+    select * from {{ ref('fct_customer_lifecycle_monthly') }}
+
+),
+
+customer_months as (
+
+    select * from {{ ref('fct_customer_kpi_monthly') }}
+
+),
+
+with_previous as (
+
+    select
+        customer_id,
+        month_end_date,
+        stage_code,
+        lag(stage_code) over (partition by customer_id order by month_end_date) as stage_code_before
+
+    from lifecycle_monthly
+
+),
+
+moves_into_churned as (
+
+    select
+        customer_id,
+        month_end_date
+
+    from with_previous
+    where
+        stage_code = 'churned'
+        and (stage_code_before is null or stage_code_before <> 'churned')
+
+),
+
+counted_as_churned as (
+
+    select
+        customer_id,
+        month_end_date
+
+    from customer_months
+    where is_churned
+
+),
+
+only_moved as (
+
+    select * from moves_into_churned
+    except
+    select * from counted_as_churned
+
+),
+
+only_counted as (
+
+    select * from counted_as_churned
+    except
+    select * from moves_into_churned
+
+)
+
+select 'moved to churned, not counted' as problem, only_moved.* from only_moved
+union all
+select 'counted, did not move to churned' as problem, only_counted.* from only_counted
