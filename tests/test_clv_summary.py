@@ -169,7 +169,9 @@ def test_pandas_summary_null_margin_rate_without_spend() -> None:
 # Each dbt run parses the whole project (tens of seconds on a busy machine), so the two time units are
 # paired with the two ways of ending the observation rather than crossed with them.
 @pytest.mark.parametrize(
-    ("time_unit", "observation_end"), [("day", OBSERVATION_END), ("week", None)], ids=["day_var_end", "week_default_end"]
+    ("time_unit", "observation_end"),
+    [("day", OBSERVATION_END), ("week", None)],
+    ids=["day_var_end", "week_default_end"],
 )
 def test_sql_summary_matches_pandas_duckdb(
     dbt: DbtRunner, clm_env: dict[str, str], time_unit: str, observation_end: dt.date | None
