@@ -43,6 +43,12 @@ complaints as (
 
 ),
 
+lifecycle_monthly as (
+
+    select * from {{ ref('fct_customer_lifecycle_monthly') }}
+
+),
+
 -- the path needs the months before the churn, so the lags are taken over all months first
 customer_month_history as (
 
@@ -142,6 +148,33 @@ complaint_signals as (
 
 ),
 
+-- overdue against the customer's own cadence (the lifecycle decline rule's threshold), in the months before
+overdue_signals as (
+
+    select
+        churn_events.customer_id,
+        churn_events.month_start_date,
+        sum(case when lifecycle_monthly.is_overdue then 1 else 0 end) as overdue_months_before_churn,
+        max(
+            case
+                when lifecycle_monthly.is_overdue
+                    then lifecycle_monthly.days_since_last_order - lifecycle_monthly.decline_gap_threshold_days
+                else 0
+            end
+        ) as max_days_overdue_before_churn
+
+    from churn_events
+    inner join lifecycle_monthly
+        on
+            churn_events.customer_id = lifecycle_monthly.customer_id
+            and lifecycle_monthly.month_start_date >= churn_events.signal_window_start_date
+            and lifecycle_monthly.month_start_date < churn_events.month_start_date
+    group by
+        churn_events.customer_id,
+        churn_events.month_start_date
+
+),
+
 call_signals as (
 
     select
@@ -217,6 +250,8 @@ final as (
         order_signals.last_order_date,
         cast({{ dbt.datediff('order_signals.last_order_date', 'churn_events.month_end_date', 'day') }} as integer)
             as days_since_last_order_at_churn,
+        coalesce(overdue_signals.overdue_months_before_churn, 0) as overdue_months_before_churn,
+        coalesce(overdue_signals.max_days_overdue_before_churn, 0) as max_days_overdue_before_churn,
         coalesce(complaint_signals.complaints_before_churn, 0) as complaints_before_churn,
         coalesce(complaint_signals.severe_complaints_before_churn, 0) as severe_complaints_before_churn,
         coalesce(complaint_signals.unresolved_complaints_at_churn, 0) as unresolved_complaints_at_churn,
@@ -237,6 +272,10 @@ final as (
         on
             churn_events.customer_id = order_signals.customer_id
             and churn_events.month_start_date = order_signals.month_start_date
+    left join overdue_signals
+        on
+            churn_events.customer_id = overdue_signals.customer_id
+            and churn_events.month_start_date = overdue_signals.month_start_date
     left join complaint_signals
         on
             churn_events.customer_id = complaint_signals.customer_id
