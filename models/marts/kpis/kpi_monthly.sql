@@ -108,8 +108,10 @@ final as (
         active_historical_clv_sum,
         1.0 * active_historical_clv_sum / nullif(active_customers_with_clv, 0) as average_historical_clv,
         call_satisfaction_responses,
+        call_satisfaction_score_sum,
         1.0 * call_satisfaction_score_sum / nullif(call_satisfaction_responses, 0) as average_call_satisfaction,
         complaint_satisfaction_responses,
+        complaint_satisfaction_score_sum,
         1.0 * complaint_satisfaction_score_sum / nullif(complaint_satisfaction_responses, 0)
             as average_complaint_satisfaction,
         1.0 * (call_satisfaction_score_sum + complaint_satisfaction_score_sum)
