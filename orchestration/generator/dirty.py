@@ -3,9 +3,9 @@
 Every injected row is a copy of a clean *current* row with a NEW id and exactly one mutation that
 triggers its reason and none that comes earlier in contract.REJECTION_REASONS' order of checks, so
 the clean data stays intact. The exception is `duplicate_id_same_updated_at`: an exact copy (same id,
-same updated_at) of a clean current row, placed in the next day's file (or, on the last day, later in
-the same file). Staging keeps the later physical row (ranking updated_at desc, file_name desc,
-file_row_number desc), so the row it rejects, and the one listed in bad_rows.csv, is the *earlier*
+same updated_at) of a clean current row, placed in the next day's file when that file exists (half
+of them), otherwise later in the same file. Staging keeps the later physical row (ranking updated_at
+desc, file_name desc, file_row_number desc), so the row it rejects, and the one listed in bad_rows.csv, is the *earlier*
 physical row; its content is identical to the one kept, so every clean value is still staged.
 """
 
@@ -244,7 +244,9 @@ def inject(
         df = df.where(df.notna(), None)
         keys = batch.file_key[src].copy()
         if reason == "duplicate_id_same_updated_at":
-            later_file = (np.arange(src.size) % 2 == 0) & (keys < last_key)
+            # the next day's file only when it exists anyway: a file holding just the copy would be
+            # byte-identical to a one-row original file and be skipped by ingest as a duplicate file
+            later_file = (np.arange(src.size) % 2 == 0) & (keys < last_key) & np.isin(keys + 1, batch.file_key)
             keys = np.where(later_file, keys + 1, keys)
             is_current[src] = False
             bad_reason[src] = reason

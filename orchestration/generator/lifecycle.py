@@ -152,6 +152,13 @@ def simulate_segments(
 ) -> Segments:
     """Purchase events of lives starting at `start_s` (the first purchase), as described above."""
     n = start_s.size
+    if n == 0:
+        empty_f, empty_i = np.zeros(0), np.zeros(0, np.int64)
+        return Segments(
+            owner=empty_i, start_s=empty_f, dropout_s=empty_f, decline_s=empty_f, mature_s=empty_f,
+            last_s=empty_f, n_purchases=empty_i, abrupt=np.zeros(0, bool), event_segment=empty_i,
+            event_index=empty_i, event_s=empty_i, event_severity=np.zeros(0, np.int8),
+        )
     horizon_days = np.maximum((window.end_s - start_s) / DAY, 0.0)
     k0 = rng.geometric(p)
     cap = np.ceil(horizon_days * lam * MATURITY_BOOST * 3 + 12).astype(np.int64)
