@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,35 +35,40 @@ def check_table(table: str) -> None:
         raise ValueError(f"unknown raw table {table!r}; expected one of {', '.join(RAW_TABLES)}")
 
 
-def _is_hidden(relative: Path) -> bool:
+def _is_hidden(name: str) -> bool:
     # '.x' and '_x' are files still being written or markers (.part, _SUCCESS, _temporary/), by the
     # convention of Spark, Hadoop and most EL tools: never load them.
-    return any(part.startswith((".", "_")) for part in relative.parts)
+    return name.startswith((".", "_"))
 
 
 def scan_landed(settings: Settings, table: str) -> list[LandedFile]:
-    """Landed files of one table, sorted by file name; a missing folder means no files."""
+    """Landed files of one table, sorted by file name; a missing folder means no files.
+
+    os.walk/scandir rather than Path.rglob: the sensor stats thousands of files on every tick.
+    """
     check_table(table)
     landing = settings.landing_dir
-    folder = landing / table
-    if not folder.is_dir():
-        return []
     found: list[LandedFile] = []
-    for path in folder.rglob("*"):
-        if path.suffix.lower() not in FORMATS or _is_hidden(path.relative_to(folder)):
-            continue
-        if not path.is_file():
-            continue
-        stat = path.stat()
-        found.append(
-            LandedFile(
-                table=table,
-                path=path,
-                file_name=path.relative_to(landing).as_posix(),
-                size_bytes=stat.st_size,
-                mtime_ns=stat.st_mtime_ns,
+    for folder, subfolders, names in os.walk(landing / table):
+        subfolders[:] = sorted(d for d in subfolders if not _is_hidden(d))
+        relative_folder = Path(folder).relative_to(landing).as_posix()
+        for name in names:
+            if _is_hidden(name) or os.path.splitext(name)[1].lower() not in FORMATS:
+                continue
+            path = Path(folder, name)
+            try:
+                stat = path.stat()
+            except FileNotFoundError:  # moved away between listing and stat
+                continue
+            found.append(
+                LandedFile(
+                    table=table,
+                    path=path,
+                    file_name=f"{relative_folder}/{name}",
+                    size_bytes=stat.st_size,
+                    mtime_ns=stat.st_mtime_ns,
+                )
             )
-        )
     return sorted(found, key=lambda f: f.file_name)
 
 

@@ -26,7 +26,7 @@ from orchestration.ingest.schema import (
     add_column_statements,
     create_statements,
 )
-from orchestration.ingest.staging import drop_stage, raw_columns, stage_relation
+from orchestration.ingest.staging import StagedTable, final_select_sql, raw_columns
 from orchestration.settings import Settings
 
 LOCK_WAIT_SECONDS = 30.0
@@ -115,6 +115,10 @@ class DuckDBWarehouse:
     def open(cls, settings: Settings) -> Iterator[DuckDBWarehouse]:
         settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
         con = _connect(settings.duckdb_path, read_only=False, wait_seconds=LOCK_WAIT_SECONDS)
+        con.execute("set enable_progress_bar = false")
+        # rows carry their file and row number, so their physical order in raw is irrelevant; letting
+        # DuckDB insert out of order saves about a third of the insert's CPU (measured at scale 1)
+        con.execute("set preserve_insertion_order = false")
         warehouse = cls(settings, con)
         try:
             yield warehouse
@@ -132,29 +136,30 @@ class DuckDBWarehouse:
             for statement in add_column_statements(self.con.execute(EXISTING_COLUMNS_SQL).fetchall()):
                 self.con.execute(statement)
 
-    def staging(self) -> duckdb.DuckDBPyConnection:
-        return self.con
-
-    def write_table(self, table: str, ledger_rows: Sequence[LedgerEntry]) -> None:
-        columns = ", ".join(raw_columns(table))
-        ledger_names = [name for name, _ in LEDGER_COLUMNS]
-        ledger = pa.table(
-            {
-                name: pa.array([row.as_row()[i] for row in ledger_rows], type=_ARROW_TYPES[kind])
-                for i, (name, kind) in enumerate(LEDGER_COLUMNS)
-            }
-        )
-        self.con.register("_ingest_ledger_rows", ledger)
+    def write_table(self, staged: StagedTable, ledger_rows: Sequence[LedgerEntry], loaded_at: datetime) -> None:
+        columns = ", ".join(raw_columns(staged.table))
+        ledger_names = ", ".join(name for name, _ in LEDGER_COLUMNS)
+        self.con.register("_ingest_rows", staged.rows)
+        self.con.register("_ingest_ledger_rows", ledger_arrow(ledger_rows))
         try:
             with _transaction(self.con):
                 self.con.execute(
-                    f"insert into raw.{table} ({columns})"
-                    f" select {columns} from {stage_relation(table)} order by _file_name, _file_row_number"
+                    f"insert into raw.{staged.table} ({columns}) {final_select_sql(staged.table, '_ingest_rows')}",
+                    [loaded_at],
                 )
                 self.con.execute(
-                    f"insert into raw.{LEDGER_TABLE} ({', '.join(ledger_names)})"
-                    f" select {', '.join(ledger_names)} from _ingest_ledger_rows"
+                    f"insert into raw.{LEDGER_TABLE} ({ledger_names}) select {ledger_names} from _ingest_ledger_rows"
                 )
         finally:
+            self.con.unregister("_ingest_rows")
             self.con.unregister("_ingest_ledger_rows")
-            drop_stage(self.con, table)
+
+
+def ledger_arrow(ledger_rows: Sequence[LedgerEntry]) -> pa.Table:
+    values = [row.as_row() for row in ledger_rows]
+    return pa.table(
+        {
+            name: pa.array([v[i] for v in values], type=_ARROW_TYPES[kind])
+            for i, (name, kind) in enumerate(LEDGER_COLUMNS)
+        }
+    )

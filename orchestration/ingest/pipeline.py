@@ -3,6 +3,8 @@ write each table with its ledger rows in one transaction."""
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,13 +21,15 @@ from orchestration.ingest.ledger import (
     PlannedFile,
     plan_table,
 )
-from orchestration.ingest.staging import stage_table
+from orchestration.ingest.staging import StagedTable, stage_table
 from orchestration.ingest.warehouse import open_warehouse, read_ledger_only
 from orchestration.settings import Settings
 
 # DOMAIN.md §2: customers and orders are the tables the warehouse cannot do without; a landing folder
 # without them is a misconfiguration (a wrong CLM_LANDING_DIR), not "no new data".
 REQUIRED_LANDING_TABLES: tuple[str, ...] = ("customers", "orders")
+
+log = logging.getLogger(__name__)
 
 
 class MissingLandingFolderError(FileNotFoundError):
@@ -134,28 +138,33 @@ def _ingest(settings: Settings, tables: list[str]) -> dict[str, list[FileLoad]]:
     for table in tables:
         check_table(table)
     _require_landing_folders(settings, tables)
+    started = time.perf_counter()
     with open_warehouse(settings) as warehouse:
         ledger = LedgerIndex(warehouse.read_ledger())
         plans = {table: _plan(settings, table, ledger) for table in tables}
         # every new file of every table is checked before anything, even the schema, is written
         raise_for_contract([(p.landed, p.header) for plan in plans.values() for p in plan if p.header])
+        log.info("planned %d landed files in %.2fs", sum(map(len, plans.values())), time.perf_counter() - started)
+        # parse all tables before writing any, so a malformed row anywhere leaves the warehouse as it was
+        staged: dict[str, StagedTable] = {}
+        for table in tables:
+            step = time.perf_counter()
+            staged[table] = stage_table(table, [p for p in plans[table] if p.status == LOADED])
+            log.info("parsed %d rows of %s in %.2fs", staged[table].rows.num_rows, table, time.perf_counter() - step)
         warehouse.ensure_raw_schema()
         loaded_at = datetime.now(UTC).replace(tzinfo=None)
-        # parse all tables before writing any, so a malformed row anywhere leaves the warehouse as it was
-        staged_rows = {
-            table: stage_table(warehouse.staging(), table, [p for p in plans[table] if p.status == LOADED], loaded_at)
-            for table in tables
-        }
         results: dict[str, list[FileLoad]] = {}
         for table in tables:
-            loads = [_file_load(p, staged_rows[table]) for p in plans[table]]
+            loads = [_file_load(p, staged[table].row_counts) for p in plans[table]]
             new_entries = [
                 _ledger_entry(p, load, loaded_at)
                 for p, load in zip(plans[table], loads, strict=True)
                 if load.status != ALREADY_LOADED
             ]
             if new_entries:
-                warehouse.write_table(table, new_entries)
+                step = time.perf_counter()
+                warehouse.write_table(staged[table], new_entries, loaded_at)
+                log.info("wrote %d files of %s in %.2fs", len(new_entries), table, time.perf_counter() - step)
             results[table] = loads
         return results
 

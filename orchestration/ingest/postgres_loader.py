@@ -1,5 +1,5 @@
-"""Loading into PostgreSQL: files are parsed by an in-memory DuckDB (the same staging as the DuckDB
-target, so both engines get identical text), written to a temporary CSV and streamed with
+"""Loading into PostgreSQL: staged rows (the same staging as the DuckDB target, so both engines get
+identical text) are written to a temporary CSV by an in-memory DuckDB and streamed with
 `COPY ... FROM STDIN`; each table's rows and ledger rows commit together.
 
 Concurrent loads are serialised by a session advisory lock; the ledger's primary key is the last line
@@ -11,6 +11,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -24,7 +25,7 @@ from orchestration.ingest.schema import (
     add_column_statements,
     create_statements,
 )
-from orchestration.ingest.staging import drop_stage, quote_literal, raw_columns, stage_relation
+from orchestration.ingest.staging import StagedTable, final_select_sql, quote_literal, raw_columns
 from orchestration.settings import Settings
 
 # pg_advisory_lock key of the ingest (any constant; it only has to be the same for every loader)
@@ -56,9 +57,8 @@ def read_ledger_readonly(settings: Settings) -> list[LedgerEntry]:
 
 
 class PostgresWarehouse:
-    def __init__(self, conn: psycopg2.extensions.connection, staging: duckdb.DuckDBPyConnection, tmp: Path):
+    def __init__(self, conn: psycopg2.extensions.connection, tmp: Path):
         self.conn = conn
-        self._staging = staging
         self.tmp = tmp
 
     @classmethod
@@ -66,16 +66,14 @@ class PostgresWarehouse:
     def open(cls, settings: Settings) -> Iterator[PostgresWarehouse]:
         conn = _connect(settings)
         conn.autocommit = True
-        with tempfile.TemporaryDirectory(prefix="clm-ingest-") as tmp:
-            staging = duckdb.connect(":memory:", config={"temp_directory": str(Path(tmp) / "spill")})
-            try:
+        try:
+            with tempfile.TemporaryDirectory(prefix="clm-ingest-") as tmp:
                 with conn.cursor() as cur:
                     cur.execute("select pg_advisory_lock(%s)", (INGEST_LOCK_KEY,))
                 conn.autocommit = False
-                yield cls(conn, staging, Path(tmp))
-            finally:
-                staging.close()
-                conn.close()  # ends the session, which releases the advisory lock
+                yield cls(conn, Path(tmp))
+        finally:
+            conn.close()  # ends the session, which releases the advisory lock
 
     def read_ledger(self) -> list[LedgerEntry]:
         with self.conn:
@@ -89,22 +87,25 @@ class PostgresWarehouse:
             for statement in add_column_statements(cur.fetchall()):
                 cur.execute(statement)
 
-    def staging(self) -> duckdb.DuckDBPyConnection:
-        return self._staging
-
-    def write_table(self, table: str, ledger_rows: Sequence[LedgerEntry]) -> None:
-        columns = ", ".join(raw_columns(table))
-        export = self.tmp / f"{table}.csv"
+    def write_table(self, staged: StagedTable, ledger_rows: Sequence[LedgerEntry], loaded_at: datetime) -> None:
+        columns = ", ".join(raw_columns(staged.table))
+        export = self.tmp / f"{staged.table}.csv"
         # DuckDB writes NULL as an empty field and '' as "", which is what COPY's CSV format reads back.
-        self._staging.execute(
-            f"copy (select {columns} from {stage_relation(table)} order by _file_name, _file_row_number)"
-            f" to {quote_literal(str(export))} (format csv, header false)"
-        )
+        writer = duckdb.connect(":memory:")
+        try:
+            writer.register("_ingest_rows", staged.rows)
+            writer.execute(
+                f"copy ({final_select_sql(staged.table, '_ingest_rows')})"
+                f" to {quote_literal(str(export))} (format csv, header false)",
+                [loaded_at],
+            )
+        finally:
+            writer.close()
         ledger_names = ", ".join(name for name, _ in LEDGER_COLUMNS)
         try:
             with self.conn, self.conn.cursor() as cur:
                 with export.open("rb") as handle:
-                    cur.copy_expert(f"copy raw.{table} ({columns}) from stdin with (format csv)", handle)
+                    cur.copy_expert(f"copy raw.{staged.table} ({columns}) from stdin with (format csv)", handle)
                 psycopg2.extras.execute_values(
                     cur,
                     f"insert into raw.{LEDGER_TABLE} ({ledger_names}) values %s",
@@ -112,4 +113,3 @@ class PostgresWarehouse:
                 )
         finally:
             export.unlink(missing_ok=True)
-            drop_stage(self._staging, table)

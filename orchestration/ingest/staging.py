@@ -1,28 +1,38 @@
-"""Parsing landed files into a DuckDB temp table per raw table, in the raw table's shape.
+"""Parsing landed files into one Arrow table per raw table, before anything is written.
 
-Every loader stages here first (DuckDB on the warehouse connection itself, PostgreSQL on an in-memory
-DuckDB), so all files are parsed before anything is written: a malformed file fails the run with the
-warehouse unchanged. Files with the same layout are read by one `read_csv`/`read_parquet` call.
+Every loader stages here first, so all files of all tables are parsed before the first write: a
+malformed file fails the run with the warehouse unchanged. CSV files are parsed by pyarrow, one file
+per task on a thread pool: each file's row order is then known exactly, so `_file_row_number` is the
+data row's position in its file by construction (a multi-file DuckDB `read_csv` has no per-file row
+number for CSV). Parquet values are cast to text by DuckDB, so the text of a typed Parquet value is
+the same on every target.
+
+The staged table holds the contract's business columns (text) plus `_file_name`, `_file_sha256`
+(dictionary-encoded: one entry per file) and `_file_row_number`; `final_select_sql` derives the rest.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import datetime
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 
 from orchestration.contract import LOAD_METADATA_COLUMNS, RAW_TABLES
+from orchestration.ingest.inspection import InvalidLandedFileError
 from orchestration.ingest.ledger import PlannedFile
 
-_SOURCE_PATH = "_ingest_source_path"
-_FILES = "_ingest_files"
-_READ = "_ingest_read"
 
-
-def stage_relation(table: str) -> str:
-    return f"_ingest_stage_{table}"
+@dataclass(frozen=True)
+class StagedTable:
+    table: str
+    rows: pa.Table
+    row_counts: dict[str, int]  # rows per file name
 
 
 def raw_columns(table: str) -> tuple[str, ...]:
@@ -37,111 +47,101 @@ def quote_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _read_csv_sql(paths: list[str], width: int) -> str:
-    # Positional names c0..cN: the header row is skipped, never sniffed, and no file column can clash
-    # with ours. Nothing is inferred: all varchar, comma, double quote, strict (a ragged row fails the
-    # load instead of being dropped or padded); empty fields, quoted or not, become NULL.
-    columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width))
-    files = ", ".join(quote_literal(p) for p in paths)
+def final_select_sql(table: str, relation: str) -> str:
+    """The raw table's rows from a staged relation; one parameter, the load's UTC timestamp."""
+    business = ", ".join(RAW_TABLES[table].columns)
     return (
-        f"read_csv([{files}], columns = {{{columns}}}, header = true, auto_detect = false,"
-        " delim = ',', quote = '\"', escape = '\"', skip = 0, strict_mode = true,"
-        f" ignore_errors = false, null_padding = false, filename = '{_SOURCE_PATH}')"
+        f"select {business},"
+        " left(_file_sha256, 16) || '-' || cast(_file_row_number as varchar) as _raw_row_id,"
+        " cast(_file_name as varchar) as _file_name, _file_row_number,"
+        " cast(_file_sha256 as varchar) as _file_sha256, cast(? as timestamp) as _loaded_at"
+        f" from {relation}"
     )
 
 
-def _read_parquet_sql(paths: list[str]) -> str:
-    files = ", ".join(quote_literal(p) for p in paths)
-    return f"read_parquet([{files}], union_by_name = true, filename = '{_SOURCE_PATH}')"
-
-
-def _group_by_layout(files: list[PlannedFile]) -> dict[tuple[str, tuple[str, ...]], list[PlannedFile]]:
-    groups: dict[tuple[str, tuple[str, ...]], list[PlannedFile]] = defaultdict(list)
-    for planned in files:
-        assert planned.header is not None
-        groups[(planned.landed.format, planned.header.source_columns)].append(planned)
-    return groups
-
-
-def _register_files(con: duckdb.DuckDBPyConnection, files: list[PlannedFile]) -> None:
-    paths = pa.table(
-        {
-            "path": [str(p.landed.path) for p in files],
-            "file_name": [p.landed.file_name for p in files],
-            "sha256": [p.sha256 for p in files],
-        }
-    )
-    con.register("_ingest_files_arrow", paths)
-    con.execute(f"create or replace temp table {_FILES} as select * from _ingest_files_arrow")
-    con.unregister("_ingest_files_arrow")
-
-
-def stage_table(
-    con: duckdb.DuckDBPyConnection, table: str, files: list[PlannedFile], loaded_at: datetime
-) -> dict[str, int]:
-    """Parse `files` of `table` into temp table `stage_relation(table)`; return rows per file name."""
-    stage = stage_relation(table)
-    spec = RAW_TABLES[table]
-    con.execute("set TimeZone = 'UTC'")  # Parquet timestamptz values cast to text in UTC, always
-    column_ddl = ", ".join(
-        [f"{c} varchar" for c in spec.columns]
+def _staged_schema(table: str) -> pa.Schema:
+    text_dictionary = pa.dictionary(pa.int32(), pa.string())
+    return pa.schema(
+        [pa.field(c, pa.string()) for c in RAW_TABLES[table].columns]
         + [
-            "_raw_row_id varchar",
-            "_file_name varchar",
-            "_file_row_number bigint",
-            "_file_sha256 varchar",
-            "_loaded_at timestamp",
+            pa.field("_file_name", text_dictionary),
+            pa.field("_file_sha256", text_dictionary),
+            pa.field("_file_row_number", pa.int64()),
         ]
     )
-    con.execute(f"create or replace temp table {stage} ({column_ddl})")
-    if not files:
-        return {}
-    _register_files(con, files)
-    for (file_format, source_columns), group in _group_by_layout(files).items():
-        header = group[0].header
-        assert header is not None
-        paths = [str(p.landed.path) for p in group]
-        if file_format == "csv":
-            reader = _read_csv_sql(paths, len(source_columns))
-            source = {c: f"c{header.columns.index(c)}" for c in spec.columns if c in header.columns}
-        else:
-            reader = _read_parquet_sql(paths)
-            source = {
-                c: f"cast({quote_identifier(source_columns[header.columns.index(c)])} as varchar)"
-                for c in spec.columns
-                if c in header.columns
-            }
-        # A table created from a scan keeps the scan's order (preserve_insertion_order), so rowid
-        # order within a file is the file's row order: the only reliable per-file row number for CSV.
-        con.execute(f"create or replace temp table {_READ} as select * from {reader}")
-        business = ", ".join(f"{source.get(c, 'cast(null as varchar)')} as {c}" for c in spec.columns)
-        con.execute(
-            f"""
-            insert into {stage}
-            with numbered as (
-                select
-                    *,
-                    row_number() over (partition by {_SOURCE_PATH} order by rowid) as _row_number,
-                from {_READ}
-            )
-            select
-                {business},
-                left(files.sha256, 16) || '-' || numbered._row_number as _raw_row_id,
-                files.file_name as _file_name,
-                numbered._row_number as _file_row_number,
-                files.sha256 as _file_sha256,
-                cast(? as timestamp) as _loaded_at,
-            from numbered
-            inner join {_FILES} as files on files.path = numbered.{_SOURCE_PATH}
-            order by files.file_name, numbered._row_number
-            """,
-            [loaded_at],
+
+
+def _read_csv(planned: PlannedFile) -> pa.Table:
+    """All columns as text, as written: no type inference, no trimming, only the empty field (quoted or
+    not) is NULL ('NULL', 'NaN', 'N/A' stay text), blank lines skipped, a ragged row is an error."""
+    assert planned.header is not None
+    names = [f"c{i}" for i in range(len(planned.header.columns))]
+    try:
+        return pacsv.read_csv(
+            planned.landed.path,
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=False),
+            parse_options=pacsv.ParseOptions(delimiter=",", quote_char='"', double_quote=True, newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+                null_values=[""],
+            ),
         )
-        con.execute(f"drop table {_READ}")
-    con.execute(f"drop table {_FILES}")
-    counts = con.execute(f"select _file_name, count(*) from {stage} group by _file_name").fetchall()
-    return {name: int(rows) for name, rows in counts}
+    except (pa.ArrowInvalid, OSError) as error:
+        raise InvalidLandedFileError(f"{planned.landed.file_name}: cannot be parsed: {error}") from error
 
 
-def drop_stage(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    con.execute(f"drop table if exists {stage_relation(table)}")
+def _read_parquet(planned: PlannedFile) -> pa.Table:
+    """Every column cast to text by DuckDB (timestamps with time zone rendered in UTC)."""
+    assert planned.header is not None
+    try:
+        data = pq.read_table(planned.landed.path)
+    except (pa.ArrowInvalid, OSError) as error:
+        raise InvalidLandedFileError(f"{planned.landed.file_name}: cannot be read: {error}") from error
+    data = data.rename_columns([f"c{i}" for i in range(data.num_columns)])
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        con.register("parquet_rows", data)
+        columns = ", ".join(f"cast(c{i} as varchar) as c{i}" for i in range(data.num_columns))
+        return con.execute(f"select {columns} from parquet_rows").to_arrow_table()
+    finally:
+        con.close()
+
+
+def _shape(
+    table: str, planned: PlannedFile, parsed: pa.Table, index: int, names: pa.Array, digests: pa.Array
+) -> pa.Table:
+    """Contract columns by name (absent optional ones NULL, extra ones dropped) and the file's metadata."""
+    assert planned.header is not None
+    n = parsed.num_rows
+    positions = {c: i for i, c in enumerate(planned.header.columns)}
+    columns: list[pa.Array | pa.ChunkedArray] = [
+        parsed.column(positions[c]) if c in positions else pa.nulls(n, pa.string()) for c in RAW_TABLES[table].columns
+    ]
+    file_index = pa.array(np.full(n, index, dtype=np.int32))
+    columns += [
+        pa.DictionaryArray.from_arrays(file_index, names),
+        pa.DictionaryArray.from_arrays(file_index, digests),
+        pa.array(np.arange(1, n + 1, dtype=np.int64)),
+    ]
+    return pa.Table.from_arrays(columns, schema=_staged_schema(table))
+
+
+def stage_table(table: str, files: list[PlannedFile]) -> StagedTable:
+    """Parse `files` (all of one table, in ledger order) into the staged shape."""
+    names = pa.array([p.landed.file_name for p in files], type=pa.string())
+    digests = pa.array([p.sha256 for p in files], type=pa.string())
+
+    def parse(item: tuple[int, PlannedFile]) -> pa.Table:
+        index, planned = item
+        parsed = _read_csv(planned) if planned.landed.format == "csv" else _read_parquet(planned)
+        return _shape(table, planned, parsed, index, names, digests)
+
+    workers = min(8, 2 * (os.cpu_count() or 2))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        parts = list(pool.map(parse, enumerate(files)))
+    rows = pa.concat_tables(parts) if parts else _staged_schema(table).empty_table()
+    counts = {p.landed.file_name: part.num_rows for p, part in zip(files, parts, strict=True)}
+    return StagedTable(table=table, rows=rows, row_counts=counts)

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Protocol
 
-import duckdb
-
 from orchestration.ingest.ledger import LedgerEntry
+from orchestration.ingest.staging import StagedTable
 from orchestration.settings import Settings
 
 
@@ -22,12 +22,8 @@ class Warehouse(Protocol):
 
     def ensure_raw_schema(self) -> None: ...
 
-    def staging(self) -> duckdb.DuckDBPyConnection:
-        """The DuckDB connection that staging.stage_table parses files into."""
-        ...
-
-    def write_table(self, table: str, ledger_rows: Sequence[LedgerEntry]) -> None:
-        """Append the staged rows of `table` and their ledger rows in one transaction."""
+    def write_table(self, staged: StagedTable, ledger_rows: Sequence[LedgerEntry], loaded_at: datetime) -> None:
+        """Append the staged rows and their ledger rows in one transaction."""
         ...
 
 
