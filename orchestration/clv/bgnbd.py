@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
+from scipy import linalg, special
 
 from orchestration.clv.mle import FitReport, maximise, not_fitted
 
@@ -162,8 +162,36 @@ def probability_alive(parameters: BgNbdParameters, x: np.ndarray, t_x: np.ndarra
 
 def _beta_quadrature(a: float, b_post: float) -> tuple[np.ndarray, np.ndarray]:
     """Nodes and normalised weights to take expectations over p ~ Beta(a, b_post)."""
-    u, w = special.roots_jacobi(_QUADRATURE_NODES, b_post - 1.0, a - 1.0)
+    if b_post < _LARGE_JACOBI_EXPONENT:
+        u, w = special.roots_jacobi(_QUADRATURE_NODES, b_post - 1.0, a - 1.0)
+    else:
+        u, w = _jacobi_golub_welsch(_QUADRATURE_NODES, b_post - 1.0, a - 1.0)
     return (1.0 + u) / 2.0, w / w.sum()
+
+
+# scipy's roots_jacobi scales its weights by 2^(alpha + beta + 1), which overflows for customers with
+# about a thousand purchases; above this exponent the rule comes from the Golub-Welsch eigenproblem,
+# whose normalised weights never leave [0, 1].
+_LARGE_JACOBI_EXPONENT = 100.0
+
+
+def _jacobi_golub_welsch(n: int, alpha: float, beta: float) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss-Jacobi nodes and weights summing to 1, for the weight (1 - u)^alpha (1 + u)^beta on [-1, 1].
+
+    The three-term recurrence of the monic Jacobi polynomials gives a symmetric tridiagonal matrix; its
+    eigenvalues are the nodes and the squared first components of its eigenvectors the weights. The
+    formulas below are valid for alpha + beta > 0 (the only case this is used for).
+    """
+    k = np.arange(n, dtype=float)
+    s = 2.0 * k + alpha + beta
+    diagonal = (beta**2 - alpha**2) / (s * (s + 2.0))
+    k1 = k[1:]
+    s1 = s[1:]
+    off_diagonal = np.sqrt(
+        4.0 * k1 * (k1 + alpha) * (k1 + beta) * (k1 + alpha + beta) / (s1**2 * (s1 + 1.0) * (s1 - 1.0))
+    )
+    nodes, vectors = linalg.eigh_tridiagonal(diagonal, off_diagonal)
+    return nodes, vectors[0] ** 2
 
 
 def expected_purchases(

@@ -9,14 +9,18 @@ from orchestration.clv.bgnbd import BgNbdParameters
 from orchestration.clv.gamma_gamma import GammaGammaParameters
 
 
-def simulate_bgnbd(parameters: BgNbdParameters, T: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
-    """(frequency, recency, t) for customers observed for T time units after their first purchase.
+def simulate_bgnbd(
+    parameters: BgNbdParameters, T: np.ndarray, rng: np.random.Generator, *, holdout: float = 0.0
+) -> pd.DataFrame:
+    """(frequency, recency, t) for customers observed for T time units after their first purchase, and
+    `holdout_purchases`, their purchases in the following `holdout` time units (for calibration tests).
 
     Each customer draws lambda ~ Gamma(r, rate alpha) and p ~ Beta(a, b), buys at exponential intervals
     and, after every repeat purchase, drops out with probability p (nobody drops out at the first).
     """
     T = np.asarray(T, dtype=float)
     n = len(T)
+    holdout_purchases = np.zeros(n, dtype=np.int64)
     rate = rng.gamma(parameters.r, 1.0 / parameters.alpha, n)
     dropout = rng.beta(parameters.a, parameters.b, n)
     clock = np.zeros(n)
@@ -25,11 +29,13 @@ def simulate_bgnbd(parameters: BgNbdParameters, T: np.ndarray, rng: np.random.Ge
     active = np.arange(n)
     while active.size:
         clock[active] += rng.exponential(1.0, active.size) / rate[active]
-        active = active[clock[active] <= T[active]]
-        frequency[active] += 1
-        recency[active] = clock[active]
+        active = active[clock[active] <= T[active] + holdout]
+        observed = active[clock[active] <= T[active]]
+        frequency[observed] += 1
+        recency[observed] = clock[observed]
+        holdout_purchases[active[clock[active] > T[active]]] += 1
         active = active[rng.random(active.size) >= dropout[active]]
-    return pd.DataFrame({"frequency": frequency, "recency": recency, "t": T})
+    return pd.DataFrame({"frequency": frequency, "recency": recency, "t": T, "holdout_purchases": holdout_purchases})
 
 
 def simulate_mean_spend(
