@@ -224,17 +224,18 @@ final as (
     select
         *,
         -- precedence: a record that never bought stays a prospect (even if closed: there was no
-        -- relationship to end); then churned, declining, mature, growing, new
+        -- relationship to end); then churned, declining, new (the whole new_window_days after the
+        -- first purchase, even with a second purchase in it), mature, growing
         case
             when purchase_days_to_date = 0 then 'prospect'
             when is_account_closed or is_churn_gap then 'churned'
             when is_overdue or is_spend_drop then 'declining'
+            when tenure_days <= {{ var('new_window_days') }} then 'new'
             when
                 tenure_days >= {{ var('mature_min_tenure_days') }}
                 and purchase_days_12m >= {{ var('mature_min_orders_12m') }}
                 then 'mature'
             when purchase_days_to_date >= 2 then 'growing'
-            when tenure_days <= {{ var('new_window_days') }} then 'new'
             -- one purchase, older than new_window_days, not yet overdue (only possible when
             -- decline_min_days > new_window_days): no repeat came, so volume is falling
             else 'declining'

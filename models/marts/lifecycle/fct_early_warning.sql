@@ -170,7 +170,7 @@ scored as (
                 0.5 + 0.5 * (
                     case
                         when days_since_last_order >= churn_gap_threshold_days then 1.0
-                        else (days_since_last_order - decline_gap_threshold_days)
+                        else cast(days_since_last_order - decline_gap_threshold_days as {{ dbt.type_numeric() }})
                             / (churn_gap_threshold_days - decline_gap_threshold_days)
                     end
                 )
@@ -179,7 +179,7 @@ scored as (
         case
             when not is_spend_drop then 0
             else {{ weights['spend_drop'] }} * (
-                1 - 0.5 * trailing_net_spend_amount
+                1 - 0.5 * cast(trailing_net_spend_amount as {{ dbt.type_numeric() }})
                 / ({{ var('decline_spend_ratio') }} * baseline_net_spend_amount)
             )
         end as spend_drop_points,
@@ -218,8 +218,11 @@ final as (
         coded.stage_code,
         framework_labels.label_en as stage_label_en,
         framework_labels.label_zh as stage_label_zh,
-        cast(round(case when coded.total_points > 100 then 100 else coded.total_points end, 0) as integer)
-            as risk_score,
+        -- exact decimal rounding (half away from zero) on every engine
+        cast(
+            round(cast(case when coded.total_points > 100 then 100 else coded.total_points end as {{ dbt.type_numeric() }}), 0)
+            as integer
+        ) as risk_score,
         -- drop the trailing delimiter; null when there is no reason
         case
             when length(coded.reason_codes_delimited) > 0
