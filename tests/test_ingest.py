@@ -137,6 +137,10 @@ def test_loading_twice_changes_nothing(settings: Settings) -> None:
     # already-loaded files report what the ledger holds, so callers see the same counts again
     assert [(f.file_name, f.rows) for f in second["orders"]] == [(f.file_name, f.rows) for f in first["orders"]]
     assert pending_files(settings) == []
+    # the ledger reconciles with raw: its row_count is what each file put there
+    for table in RAW_TABLES:
+        ledger_rows = query(settings, f"select sum(row_count) from raw._load_ledger where table_name = '{table}'")
+        assert [(n or 0,) for (n,) in ledger_rows] == query(settings, f"select count(*) from raw.{table}")
 
 
 def test_duplicate_content_under_another_name_is_loaded_once(settings: Settings) -> None:
@@ -238,6 +242,14 @@ def test_malformed_row_fails_and_loads_nothing(settings: Settings) -> None:
     with pytest.raises(Exception, match="ragged.csv"):
         ingest_all(settings)
     assert warehouse_state(settings) == before  # customers/more.csv was parsed fine but not written
+
+
+def test_invalid_utf8_fails_naming_the_file(settings: Settings) -> None:
+    land_basics(settings)
+    path = settings.landing_dir / "orders" / "gbk.csv"
+    path.write_bytes(ORDERS_CSV.encode() + "O8,C1,2024-02-09,completed,1,\u4e2d\n".encode("gbk"))
+    with pytest.raises(InvalidLandedFileError, match=r"orders/gbk\.csv"):
+        ingest_all(settings)
 
 
 def test_values_are_kept_verbatim_as_text(settings: Settings) -> None:
@@ -342,6 +354,20 @@ def test_ensure_raw_schema_is_idempotent(settings: Settings) -> None:
     ensure_raw_schema(settings)
     assert query(settings, "select count(*) from raw._load_ledger") == [(0,)]
     assert query(settings, "select count(*) from raw.orders") == [(0,)]
+
+
+def test_ensure_raw_schema_adds_columns_a_newer_contract_has(clm_env: dict[str, str]) -> None:
+    settings = load_settings(clm_env)
+    con = duckdb.connect(str(settings.duckdb_path))
+    con.execute("create schema raw")
+    con.execute("create table raw.orders (order_id varchar, _raw_row_id varchar)")  # an older contract
+    con.execute("insert into raw.orders values ('O1', 'x-1')")
+    con.close()
+    ensure_raw_schema(settings)
+    columns = {c for (c,) in query(settings, "select column_name from information_schema.columns"
+                                              " where table_schema = 'raw' and table_name = 'orders'")}  # fmt: skip
+    assert columns == set(RAW_TABLES["orders"].columns + LOAD_METADATA_COLUMNS)
+    assert query(settings, "select order_id, gross_amount from raw.orders") == [("O1", None)]
 
 
 def test_pending_files_hashes_only_changed_files(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:

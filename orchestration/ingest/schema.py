@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from orchestration.contract import RAW_TABLES, raw_table_ddl
-from orchestration.ingest.ledger import ledger_ddl
+from orchestration.contract import LOAD_METADATA_COLUMNS, RAW_TABLES, raw_table_ddl
+from orchestration.ingest.ledger import LEDGER_COLUMNS, LEDGER_TABLE, ledger_ddl
 
 RAW_SCHEMA = "raw"
 
@@ -21,15 +21,25 @@ def create_statements(primary_key: bool = True) -> list[str]:
     ]
 
 
+def expected_columns() -> dict[str, list[tuple[str, str]]]:
+    """(column, type) of every table in raw; the metadata types are those of contract.raw_table_ddl."""
+    metadata = dict(zip(LOAD_METADATA_COLUMNS, ("varchar", "varchar", "bigint", "varchar", "timestamp"), strict=True))
+    expected = {
+        table: [(c, "varchar") for c in spec.columns] + list(metadata.items()) for table, spec in RAW_TABLES.items()
+    }
+    expected[LEDGER_TABLE] = list(LEDGER_COLUMNS)
+    return expected
+
+
 def add_column_statements(existing: list[tuple[str, str]]) -> list[str]:
-    """`alter table ... add column` for contract columns a raw table created by an older contract lacks
-    (inserts name their columns, so the column order does not matter)."""
+    """`alter table ... add column` for columns a raw table created by an older contract lacks (inserts
+    name their columns, so the column order does not matter)."""
     present: dict[str, set[str]] = {}
     for table, column in existing:
         present.setdefault(table, set()).add(column)
     return [
-        f"alter table {RAW_SCHEMA}.{table} add column {column} varchar"
-        for table, spec in RAW_TABLES.items()
-        for column in spec.columns
+        f"alter table {RAW_SCHEMA}.{table} add column {column} {kind}"
+        for table, columns in expected_columns().items()
+        for column, kind in columns
         if column not in present.get(table, set())
     ]

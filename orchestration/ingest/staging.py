@@ -110,6 +110,11 @@ def _read_parquet(planned: PlannedFile) -> pa.Table:
         con.close()
 
 
+def _numpy_array(kind: pa.DataType, values: np.ndarray) -> pa.Array:
+    # zero-copy, and unlike pa.array() it does not import pandas to ask whether values are a Series
+    return pa.Array.from_buffers(kind, len(values), [None, pa.py_buffer(values)])
+
+
 def _shape(
     table: str, planned: PlannedFile, parsed: pa.Table, index: int, names: pa.Array, digests: pa.Array
 ) -> pa.Table:
@@ -120,11 +125,11 @@ def _shape(
     columns: list[pa.Array | pa.ChunkedArray] = [
         parsed.column(positions[c]) if c in positions else pa.nulls(n, pa.string()) for c in RAW_TABLES[table].columns
     ]
-    file_index = pa.array(np.full(n, index, dtype=np.int32))
+    file_index = _numpy_array(pa.int32(), np.full(n, index, dtype=np.int32))
     columns += [
         pa.DictionaryArray.from_arrays(file_index, names),
         pa.DictionaryArray.from_arrays(file_index, digests),
-        pa.array(np.arange(1, n + 1, dtype=np.int64)),
+        _numpy_array(pa.int64(), np.arange(1, n + 1, dtype=np.int64)),
     ]
     return pa.Table.from_arrays(columns, schema=_staged_schema(table))
 
