@@ -255,11 +255,13 @@ final as (
         coalesce(complaint_signals.complaints_before_churn, 0) as complaints_before_churn,
         coalesce(complaint_signals.severe_complaints_before_churn, 0) as severe_complaints_before_churn,
         coalesce(complaint_signals.unresolved_complaints_at_churn, 0) as unresolved_complaints_at_churn,
-        complaint_signals.average_complaint_satisfaction_before_churn,
+        cast(complaint_signals.average_complaint_satisfaction_before_churn as decimal(28, 10))
+            as average_complaint_satisfaction_before_churn,
         coalesce(call_signals.calls_before_churn, 0) as calls_before_churn,
         coalesce(call_signals.inbound_calls_before_churn, 0) as inbound_calls_before_churn,
         coalesce(call_signals.follow_up_calls_before_churn, 0) as follow_up_calls_before_churn,
-        call_signals.average_call_satisfaction_before_churn,
+        cast(call_signals.average_call_satisfaction_before_churn as decimal(28, 10))
+            as average_call_satisfaction_before_churn,
         call_signals.lowest_call_satisfaction_before_churn,
         churn_events.signal_window_start_date
 

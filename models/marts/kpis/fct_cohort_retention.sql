@@ -114,10 +114,11 @@ final as (
         cohort_months.activity_month_start_date,
         cohort_months.cohort_size,
         coalesce(purchasing_customers.customers_purchasing, 0) as customers_purchasing,
-        1.0 * coalesce(purchasing_customers.customers_purchasing, 0) / cohort_months.cohort_size
-            as purchasing_share,
+        cast(1.0 * coalesce(purchasing_customers.customers_purchasing, 0) / cohort_months.cohort_size
+            as decimal(28, 10)) as purchasing_share,
         coalesce(active_customers.customers_active, 0) as customers_active,
-        1.0 * coalesce(active_customers.customers_active, 0) / cohort_months.cohort_size as active_share
+        cast(1.0 * coalesce(active_customers.customers_active, 0) / cohort_months.cohort_size
+            as decimal(28, 10)) as active_share
 
     from cohort_months
     left join purchasing_customers

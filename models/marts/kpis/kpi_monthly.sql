@@ -11,6 +11,8 @@
     'city': 'city',
     'value_tier': 'value_tier',
 } %}
+{#- rates and averages as one fixed-precision decimal, so every engine returns the same digits -#}
+{%- set rate_type = 'decimal(28, 10)' %}
 
 with
 
@@ -97,34 +99,38 @@ final as (
         churned_customers,
         active_customers_at_start,
         -- (new + resurrected) / churned; undefined in a month without churn
-        1.0 * (new_customers + resurrected_customers) / nullif(churned_customers, 0) as quick_ratio,
-        1.0 * retained_customers / nullif(active_customers_at_start, 0) as retention_rate,
-        1.0 * churned_customers / nullif(active_customers_at_start, 0) as churn_rate,
+        cast(1.0 * (new_customers + resurrected_customers) / nullif(churned_customers, 0) as {{ rate_type }}) as quick_ratio,
+        cast(1.0 * retained_customers / nullif(active_customers_at_start, 0) as {{ rate_type }}) as retention_rate,
+        cast(1.0 * churned_customers / nullif(active_customers_at_start, 0) as {{ rate_type }}) as churn_rate,
         buying_customers,
         repeat_buying_customers,
-        1.0 * repeat_buying_customers / nullif(buying_customers, 0) as repeat_purchase_rate,
+        cast(1.0 * repeat_buying_customers / nullif(buying_customers, 0) as {{ rate_type }}) as repeat_purchase_rate,
         completed_orders,
         active_customers_with_clv,
         active_historical_clv_sum,
-        1.0 * active_historical_clv_sum / nullif(active_customers_with_clv, 0) as average_historical_clv,
+        cast(1.0 * active_historical_clv_sum / nullif(active_customers_with_clv, 0) as {{ rate_type }}) as average_historical_clv,
         call_satisfaction_responses,
         call_satisfaction_score_sum,
-        1.0 * call_satisfaction_score_sum / nullif(call_satisfaction_responses, 0) as average_call_satisfaction,
+        cast(1.0 * call_satisfaction_score_sum / nullif(call_satisfaction_responses, 0) as {{ rate_type }}) as average_call_satisfaction,
         complaint_satisfaction_responses,
         complaint_satisfaction_score_sum,
-        1.0 * complaint_satisfaction_score_sum / nullif(complaint_satisfaction_responses, 0)
-            as average_complaint_satisfaction,
-        1.0 * (call_satisfaction_score_sum + complaint_satisfaction_score_sum)
-        / nullif(call_satisfaction_responses + complaint_satisfaction_responses, 0) as average_satisfaction,
+        cast(
+            1.0 * complaint_satisfaction_score_sum / nullif(complaint_satisfaction_responses, 0) as {{ rate_type }}
+        ) as average_complaint_satisfaction,
+        cast(
+            1.0 * (call_satisfaction_score_sum + complaint_satisfaction_score_sum)
+            / nullif(call_satisfaction_responses + complaint_satisfaction_responses, 0)
+            as {{ rate_type }}
+        ) as average_satisfaction,
         complaints_opened,
         severe_complaints_opened,
         active_customers_with_complaint,
-        1.0 * active_customers_with_complaint / nullif(active_customers, 0) as complaint_rate,
+        cast(1.0 * active_customers_with_complaint / nullif(active_customers, 0) as {{ rate_type }}) as complaint_rate,
         active_customers_with_follow_up_call,
-        1.0 * active_customers_with_follow_up_call / nullif(active_customers, 0) as follow_up_coverage,
+        cast(1.0 * active_customers_with_follow_up_call / nullif(active_customers, 0) as {{ rate_type }}) as follow_up_coverage,
         outbound_sales_calls,
         converted_sales_calls,
-        1.0 * converted_sales_calls / nullif(outbound_sales_calls, 0) as campaign_conversion_rate
+        cast(1.0 * converted_sales_calls / nullif(outbound_sales_calls, 0) as {{ rate_type }}) as campaign_conversion_rate
 
     from aggregated
 
