@@ -292,7 +292,8 @@ def build_value_models(env: dict[str, str]) -> None:
     dbt = DbtRunner(env)
     land_raw(env)
     dbt("build", "--select", *VALUE_MODELS.split(), "--exclude", "resource_type:test", vars={"as_of_date": AS_OF_DATE})
-    dbt("test", "--select", *OWN_MODELS, vars={"as_of_date": AS_OF_DATE})
+    # cautious: tests of other areas that also read an unselected model of theirs are left to them
+    dbt("test", "--select", *OWN_MODELS, "--indirect-selection", "cautious", vars={"as_of_date": AS_OF_DATE})
 
 
 def isolated_env(root: Path) -> dict[str, str]:
@@ -392,3 +393,85 @@ def test_acquisition_costs_by_channel_and_month(built: Callable[[str], list[tupl
     assert table[("store", date(2024, 2, 1))] == (120, 1, 120, 0, 0, 0)
     assert table[("partner", date(2024, 3, 1))] == (0, 1, 0, 0, 0, 0)
     assert len(table) == 5
+
+
+def test_tiers_summary_pareto_and_monthly_snapshots_agree(built: Callable[[str], list[tuple]]) -> None:
+    expected = expected_clv()
+    tiers = built("select customer_id, value_rank, value_tier from marts.fct_customer_value_tiers order by value_rank")
+    # ranked by historical CLV computed independently; n = 4 -> b = round(0.8), round(3.2) = 1, 3
+    ranking = sorted(expected, key=lambda c: (-expected[c]["historical_clv"], c))
+    assert [row[0] for row in tiers] == ranking
+    assert [row[2] for row in tiers] == ["A", "B", "B", "C"]
+
+    summary = built(
+        "select value_tier, customers, lifetime_profit, clv_share from marts.fct_value_tier_summary "
+        "where tiering = 'historical' order by value_tier"
+    )
+    total_clv = sum(v["historical_clv"] for v in expected.values())
+    assert [(r[0], r[1]) for r in summary] == [("A", 1), ("B", 2), ("C", 1)]
+    assert float(summary[0][2]) == pytest.approx(expected[ranking[0]]["lifetime_profit"], abs=1e-3)
+    assert float(summary[0][3]) == pytest.approx(expected[ranking[0]]["historical_clv"] / total_clv, abs=1e-6)
+
+    pareto = built("select value_rank, cumulative_customer_share, cumulative_clv_share from marts.fct_value_pareto "
+                   "order by value_rank")
+    assert [float(r[1]) for r in pareto] == pytest.approx([0.25, 0.5, 0.75, 1.0])
+    assert float(pareto[-1][2]) == pytest.approx(1.0)
+
+    # the as-of month's snapshot is the current tiering; C5 (acquired March 2024) first appears then
+    latest = built(
+        "select customer_id, value_tier, cumulative_clv from marts.fct_value_tiers_monthly "
+        "where month_start_date = date '2025-03-01' order by value_rank"
+    )
+    assert [(r[0], r[1]) for r in latest] == [(r[0], r[2]) for r in tiers]
+    for customer, _, cumulative in latest:
+        assert float(cumulative) == pytest.approx(expected[customer]["historical_clv"], abs=1e-3)
+    first_months = built(
+        "select customer_id, min(month_start_date), count(*) from marts.fct_value_tiers_monthly group by customer_id "
+        "order by customer_id"
+    )
+    assert [(r[0], r[1], r[2]) for r in first_months] == [
+        ("C1", date(2024, 1, 1), 15), ("C2", date(2024, 2, 1), 14),
+        ("C3", date(2024, 2, 1), 14), ("C5", date(2024, 3, 1), 13),
+    ]
+    moves = built("select tier_move, count(*) from marts.fct_value_tiers_monthly group by tier_move")
+    assert dict((r[0], r[1]) for r in moves)["new"] == 4
+
+
+def test_predictions_feed_total_clv_and_survive_a_rerun(
+    built: Callable[[str], list[tuple]], warehouse_env: dict[str, str]
+) -> None:
+    """Runs last in this module: it writes python_models.clv_customer_predictions like the Python asset."""
+    assert built("select count(*) from python_models.clv_customer_predictions") == [(0,)]
+    assert built("select count(*) from marts.fct_customer_clv where predicted_future_clv is not null") == [(0,)]
+    insert = (
+        "insert into python_models.clv_customer_predictions values "
+        "('C5', 0.9, 3.0, 45.0, 20.0, 5000.0), ('C1', 0.2, 0.1, 500.0, 150.0, 10.0)"
+    )
+    settings = load_settings(warehouse_env)
+    if settings.target == "duckdb":
+        con = duckdb.connect(str(settings.duckdb_path))
+        con.execute(insert)
+        con.close()
+    else:
+        conn = psycopg2.connect(settings.postgres.dsn())
+        with conn, conn.cursor() as cur:
+            cur.execute(insert)
+        conn.close()
+    DbtRunner(warehouse_env)(
+        "run", "--select", "fct_customer_clv", "fct_customer_value_tiers", vars={"as_of_date": AS_OF_DATE}
+    )
+    expected = expected_clv()
+    rows = built(
+        "select clv.customer_id, clv.p_alive, clv.predicted_future_clv, clv.total_clv, tiers.predicted_value_tier "
+        "from marts.fct_customer_clv as clv inner join marts.fct_customer_value_tiers as tiers "
+        "on clv.customer_id = tiers.customer_id order by clv.customer_id"
+    )
+    by_customer = {r[0]: r[1:] for r in rows}
+    assert float(by_customer["C5"][2]) == pytest.approx(expected["C5"]["historical_clv"] + 5000, abs=1e-3)
+    assert float(by_customer["C1"][2]) == pytest.approx(expected["C1"]["historical_clv"] + 10, abs=1e-3)
+    assert by_customer["C2"][0] is None and float(by_customer["C2"][2]) == pytest.approx(
+        expected["C2"]["historical_clv"], abs=1e-3
+    )
+    assert by_customer["C5"][3] == "A"  # 5000 of predicted value puts C5 on top of the predicted tiering
+    # the on-run-start hook of that second run did not empty the asset's table
+    assert built("select count(*) from python_models.clv_customer_predictions") == [(2,)]
