@@ -448,3 +448,24 @@ def test_duckdb_sensor_reads_the_ledger_copy_while_the_warehouse_is_locked(clm_e
         assert holder.stdin is not None
         holder.stdin.close()
         holder.wait(timeout=30)
+
+
+def test_command_line_loads_and_summarises(
+    clm_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from orchestration.ingest.__main__ import main
+
+    for key, value in clm_env.items():
+        monkeypatch.setenv(key, value)
+    settings = load_settings(clm_env)
+    land_basics(settings)
+    land(settings, "orders", "copy.csv", ORDERS_CSV)
+
+    assert main(["--pending"]) == 0
+    assert capsys.readouterr().out.count(".csv") == 3
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    assert "orders: 3 new rows (1 duplicate_content, 1 loaded)" in out
+    assert "customers: 2 new rows (1 loaded)" in out
+    assert main(["--pending"]) == 0
+    assert capsys.readouterr().out == ""
