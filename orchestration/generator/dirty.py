@@ -232,14 +232,15 @@ def inject(
     file_keys, sort_keys, bad = [], [], []
     is_current = batch.is_current.copy()
     bad_reason = batch.bad_reason.copy()
-    used: set[int] = set()
+    used = np.zeros(batch.data.num_rows, bool)  # each clean row is the source of at most one bad row
     for reason in dict.fromkeys(reasons):
         count = reasons.count(reason)
-        pool = np.setdiff1d(injector.eligible(reason), np.fromiter(used, dtype=np.int64, count=len(used)))
+        pool = injector.eligible(reason)
+        pool = pool[~used[pool]]
         if pool.size == 0:
             continue
         src = np.sort(rng.choice(pool, size=min(count, pool.size), replace=False))
-        used.update(src.tolist())
+        used[src] = True
         df = batch.data.take(pa.array(src)).to_pandas().astype(object)
         df = df.where(df.notna(), None)
         keys = batch.file_key[src].copy()

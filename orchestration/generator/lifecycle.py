@@ -54,7 +54,7 @@ ABRUPT_DROPOUT_SHARE = 0.25
 WINBACK_SHARE = 0.25
 WINBACK_MIN_SILENCE_DAYS = 400
 CLOSURE_SHARE = 0.35
-MEAN_PURCHASE_RATE = 1 / 19  # per day
+MEAN_PURCHASE_RATE = 1 / 16  # per day
 NO_EVENT = np.inf
 
 PHASES: tuple[str, ...] = ("prospect", "new", "growing", "mature", "declining", "churned", "won_back")

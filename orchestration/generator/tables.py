@@ -273,7 +273,7 @@ def build_calls(
     parts.append((c, _uniform_between(rng, world.first_s[c], np.minimum(world.dropout1_s[c], end)), "sales"))
     # follow-up after purchases (onboarding call about a week after the first one)
     first = orders.index_in_life == 0
-    pick = rng.random(orders.customer.size) < np.where(first, 0.6, 0.18)
+    pick = rng.random(orders.customer.size) < np.where(first, 0.6, 0.22)
     delay = np.where(first, rng.uniform(6, 8, first.size), rng.uniform(1, 10, first.size))
     parts.append((orders.customer[pick], np.floor(orders.ordered_s + delay * DAY)[pick], "follow_up"))
     pick = rng.random(orders.customer.size) < 0.05
@@ -283,7 +283,7 @@ def build_calls(
     # inbound service: background rate while active, and one call opening each complaint
     active_until = np.minimum(world.dropout1_s + 90 * DAY, end)
     years = np.where(buyer, np.maximum(active_until - world.first_s, 0.0) / (365 * DAY), 0.0)
-    c = repeat(rng.poisson(0.6 * np.nan_to_num(years)))
+    c = repeat(rng.poisson(0.9 * np.nan_to_num(years)))
     parts.append((c, _uniform_between(rng, world.first_s[c], active_until[c]), "service"))
     parts.append(
         (complaints.customer, complaints.opened_s - rng.integers(60, 1800, complaints.opened_s.size), "service")
