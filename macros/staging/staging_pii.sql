@@ -75,9 +75,13 @@
         then {{ dbt.concat(['substring(' ~ normalized_name ~ ', 1, 1)', "'**'"]) }} end
 {%- endmacro %}
 
+{#- The last four digits only when there are more than four, so a short number is never shown whole. -#}
 {% macro mask_phone(normalized_phone) -%}
-    case when {{ normalized_phone }} is not null
-        then {{ dbt.concat(["'*******'", dbt.right(normalized_phone, '4')]) }} end
+    case
+        when {{ dbt.length(normalized_phone) }} > 4
+            then {{ dbt.concat(["'*******'", dbt.right(normalized_phone, '4')]) }}
+        when {{ normalized_phone }} is not null then '*******'
+    end
 {%- endmacro %}
 
 {#- First character, then the domain ('j***@example.com'); a value without '@' keeps no domain. -#}

@@ -21,6 +21,20 @@ staged_customers as (
 
 ),
 
+-- trimmed once: blank text is a missing value, and the parsers below read the trimmed text
+trimmed as (
+
+    select
+        *,
+        {{ normalize_phone('phone') }} as normalized_phone,
+        {{ staging_text('duration_seconds') }} as duration_seconds_text,
+        {{ staging_text('satisfaction_score') }} as satisfaction_score_text,
+        {{ staging_text('started_at') }} as started_at_text,
+        {{ staging_text('updated_at') }} as updated_at_text
+    from source
+
+),
+
 renamed as (
 
     select
@@ -31,8 +45,8 @@ renamed as (
         {{ staging_text('campaign_id') }} as campaign_id,
 
         -- PII: keyed hash and masked form only (DOMAIN.md §3)
-        {{ pii_hmac(normalize_phone('phone')) }} as phone_hash,
-        {{ mask_phone(normalize_phone('phone')) }} as phone_masked,
+        {{ pii_hmac('normalized_phone') }} as phone_hash,
+        {{ mask_phone('normalized_phone') }} as phone_masked,
 
         -- categories
         {{ staging_enum('direction') }} as direction,
@@ -40,16 +54,16 @@ renamed as (
         {{ staging_enum('outcome') }} as outcome,
 
         -- numerics: trimmed text kept beside the parsed value, to tell blank from unparseable
-        {{ staging_text('duration_seconds') }} as duration_seconds_text,
-        {{ staging_try_number(staging_text('duration_seconds')) }} as duration_seconds,
-        {{ staging_text('satisfaction_score') }} as satisfaction_score_text,
-        {{ staging_try_number(staging_text('satisfaction_score')) }} as satisfaction_score,
+        duration_seconds_text,
+        {{ staging_try_number('duration_seconds_text') }} as duration_seconds,
+        satisfaction_score_text,
+        {{ staging_try_number('satisfaction_score_text') }} as satisfaction_score,
 
         -- timestamps
-        {{ staging_text('started_at') }} as started_at_text,
-        {{ staging_try_timestamp(staging_text('started_at')) }} as started_at,
-        {{ staging_text('updated_at') }} as updated_at_text,
-        {{ staging_try_timestamp(staging_text('updated_at')) }} as updated_at,
+        started_at_text,
+        {{ staging_try_timestamp('started_at_text') }} as started_at,
+        updated_at_text,
+        {{ staging_try_timestamp('updated_at_text') }} as updated_at,
 
         -- load metadata
         _raw_row_id,
@@ -59,7 +73,7 @@ renamed as (
         _loaded_at,
         {{ staging_utc_to_business('_loaded_at') }} as loaded_at_business
 
-    from source
+    from trimmed
 
 ),
 
@@ -129,11 +143,11 @@ final as (
         *,
         {{ staging_row_disposition() }} as row_disposition,
         coalesce(call_id, '') as record_id,
-        {{ staging_record_preview([
+        case when rejection_reason is not null then {{ staging_record_preview([
             'call_id', 'customer_id', 'phone_masked', 'direction', 'purpose', 'started_at_text',
             'duration_seconds_text', 'agent_id', 'outcome', 'satisfaction_score_text', 'campaign_id',
             'updated_at_text',
-        ]) }} as record_preview
+        ]) }} end as record_preview
     from judged
 
 )

@@ -21,6 +21,20 @@ staged_customers as (
 
 ),
 
+-- trimmed once: blank text is a missing value, and the parsers below read the trimmed text
+trimmed as (
+
+    select
+        *,
+        {{ staging_text('compensation_amount') }} as compensation_amount_text,
+        {{ staging_text('satisfaction_score') }} as satisfaction_score_text,
+        {{ staging_text('opened_at') }} as opened_at_text,
+        {{ staging_text('resolved_at') }} as resolved_at_text,
+        {{ staging_text('updated_at') }} as updated_at_text
+    from source
+
+),
+
 renamed as (
 
     select
@@ -35,18 +49,18 @@ renamed as (
         {{ staging_enum('status') }} as status,
 
         -- numerics: trimmed text kept beside the parsed value, to tell blank from unparseable
-        {{ staging_text('compensation_amount') }} as compensation_amount_text,
-        {{ staging_try_money(staging_text('compensation_amount')) }} as provided_compensation_amount,
-        {{ staging_text('satisfaction_score') }} as satisfaction_score_text,
-        {{ staging_try_number(staging_text('satisfaction_score')) }} as satisfaction_score,
+        compensation_amount_text,
+        {{ staging_try_money('compensation_amount_text') }} as provided_compensation_amount,
+        satisfaction_score_text,
+        {{ staging_try_number('satisfaction_score_text') }} as satisfaction_score,
 
         -- timestamps
-        {{ staging_text('opened_at') }} as opened_at_text,
-        {{ staging_try_timestamp(staging_text('opened_at')) }} as opened_at,
-        {{ staging_text('resolved_at') }} as resolved_at_text,
-        {{ staging_try_timestamp(staging_text('resolved_at')) }} as resolved_at,
-        {{ staging_text('updated_at') }} as updated_at_text,
-        {{ staging_try_timestamp(staging_text('updated_at')) }} as updated_at,
+        opened_at_text,
+        {{ staging_try_timestamp('opened_at_text') }} as opened_at,
+        resolved_at_text,
+        {{ staging_try_timestamp('resolved_at_text') }} as resolved_at,
+        updated_at_text,
+        {{ staging_try_timestamp('updated_at_text') }} as updated_at,
 
         -- load metadata
         _raw_row_id,
@@ -56,7 +70,7 @@ renamed as (
         _loaded_at,
         {{ staging_utc_to_business('_loaded_at') }} as loaded_at_business
 
-    from source
+    from trimmed
 
 ),
 
@@ -127,10 +141,10 @@ final as (
         *,
         {{ staging_row_disposition() }} as row_disposition,
         coalesce(complaint_id, '') as record_id,
-        {{ staging_record_preview([
+        case when rejection_reason is not null then {{ staging_record_preview([
             'complaint_id', 'customer_id', 'order_id', 'opened_at_text', 'resolved_at_text', 'category',
             'severity', 'compensation_amount_text', 'satisfaction_score_text', 'status', 'updated_at_text',
-        ]) }} as record_preview
+        ]) }} end as record_preview
     from judged
 
 )

@@ -9,6 +9,22 @@ source as (
 
 ),
 
+-- trimmed once: blank text is a missing value, and the parsers below read the trimmed text
+trimmed as (
+
+    select
+        *,
+        {{ normalize_name('full_name') }} as normalized_full_name,
+        {{ normalize_phone('phone') }} as normalized_phone,
+        {{ normalize_email('email') }} as normalized_email,
+        {{ staging_text('birth_date') }} as birth_date_text,
+        {{ staging_text('created_at') }} as created_at_text,
+        {{ staging_text('closed_at') }} as closed_at_text,
+        {{ staging_text('updated_at') }} as updated_at_text
+    from source
+
+),
+
 renamed as (
 
     select
@@ -17,12 +33,12 @@ renamed as (
         {{ staging_text('referred_by') }} as referred_by_customer_id,
 
         -- PII: keyed hash and masked form only (DOMAIN.md §3)
-        {{ pii_hmac(normalize_name('full_name')) }} as full_name_hash,
-        {{ mask_name(normalize_name('full_name')) }} as full_name_masked,
-        {{ pii_hmac(normalize_phone('phone')) }} as phone_hash,
-        {{ mask_phone(normalize_phone('phone')) }} as phone_masked,
-        {{ pii_hmac(normalize_email('email')) }} as email_hash,
-        {{ mask_email(normalize_email('email')) }} as email_masked,
+        {{ pii_hmac('normalized_full_name') }} as full_name_hash,
+        {{ mask_name('normalized_full_name') }} as full_name_masked,
+        {{ pii_hmac('normalized_phone') }} as phone_hash,
+        {{ mask_phone('normalized_phone') }} as phone_masked,
+        {{ pii_hmac('normalized_email') }} as email_hash,
+        {{ mask_email('normalized_email') }} as email_masked,
 
         -- categories
         {{ staging_enum('gender') }} as gender,
@@ -31,14 +47,14 @@ renamed as (
         {{ staging_enum('acquisition_channel') }} as acquisition_channel,
 
         -- dates and timestamps: trimmed text kept beside the parsed value, to tell blank from unparseable
-        {{ staging_text('birth_date') }} as birth_date_text,
-        {{ staging_try_date(staging_text('birth_date')) }} as birth_date,
-        {{ staging_text('created_at') }} as created_at_text,
-        {{ staging_try_timestamp(staging_text('created_at')) }} as created_at,
-        {{ staging_text('closed_at') }} as closed_at_text,
-        {{ staging_try_timestamp(staging_text('closed_at')) }} as closed_at,
-        {{ staging_text('updated_at') }} as updated_at_text,
-        {{ staging_try_timestamp(staging_text('updated_at')) }} as updated_at,
+        birth_date_text,
+        {{ staging_try_date('birth_date_text') }} as birth_date,
+        created_at_text,
+        {{ staging_try_timestamp('created_at_text') }} as created_at,
+        closed_at_text,
+        {{ staging_try_timestamp('closed_at_text') }} as closed_at,
+        updated_at_text,
+        {{ staging_try_timestamp('updated_at_text') }} as updated_at,
 
         -- load metadata
         _raw_row_id,
@@ -48,7 +64,7 @@ renamed as (
         _loaded_at,
         {{ staging_utc_to_business('_loaded_at') }} as loaded_at_business
 
-    from source
+    from trimmed
 
 ),
 
@@ -122,11 +138,11 @@ final as (
             and staged_customer_ids.known_customer_id is null
         ) as has_unknown_referrer,
         coalesce(dispositioned.customer_id, '') as record_id,
-        {{ staging_record_preview([
+        case when rejection_reason is not null then {{ staging_record_preview([
             'customer_id', 'full_name_masked', 'phone_masked', 'email_masked', 'birth_date_text',
             'gender', 'city', 'customer_type', 'created_at_text', 'acquisition_channel',
             'referred_by_customer_id', 'closed_at_text', 'updated_at_text',
-        ]) }} as record_preview
+        ]) }} end as record_preview
     from dispositioned
     left join staged_customer_ids
         on dispositioned.referred_by_customer_id = staged_customer_ids.known_customer_id

@@ -9,21 +9,33 @@ source as (
 
 ),
 
+-- trimmed once: blank text is a missing value, and the parsers below read the trimmed text
+trimmed as (
+
+    select
+        *,
+        {{ staging_text('month') }} as month_text,
+        {{ staging_text('spend_amount') }} as spend_amount_text,
+        {{ staging_text('updated_at') }} as updated_at_text
+    from source
+
+),
+
 renamed as (
 
     select
         -- keys: channel names follow customers.acquisition_channel (lower case), so they join
         {{ staging_enum('channel') }} as channel,
-        {{ staging_text('month') }} as month_text,
-        {{ staging_try_month_start(staging_text('month')) }} as month_start_date,
+        month_text,
+        {{ staging_try_month_start('month_text') }} as month_start_date,
 
         -- numerics: trimmed text kept beside the parsed value, to tell blank from unparseable
-        {{ staging_text('spend_amount') }} as spend_amount_text,
-        {{ staging_try_money(staging_text('spend_amount')) }} as spend_amount,
+        spend_amount_text,
+        {{ staging_try_money('spend_amount_text') }} as spend_amount,
 
         -- timestamps
-        {{ staging_text('updated_at') }} as updated_at_text,
-        {{ staging_try_timestamp(staging_text('updated_at')) }} as updated_at,
+        updated_at_text,
+        {{ staging_try_timestamp('updated_at_text') }} as updated_at,
 
         -- load metadata
         _raw_row_id,
@@ -32,7 +44,7 @@ renamed as (
         _file_sha256,
         _loaded_at
 
-    from source
+    from trimmed
 
 ),
 
@@ -79,8 +91,9 @@ final as (
         *,
         {{ staging_row_disposition() }} as row_disposition,
         {{ dbt.concat(["coalesce(channel, '')", "'|'", "coalesce(month_text, '')"]) }} as record_id,
-        {{ staging_record_preview(['channel', 'month_text', 'spend_amount_text', 'updated_at_text']) }}
-            as record_preview
+        case when rejection_reason is not null then {{ staging_record_preview([
+            'channel', 'month_text', 'spend_amount_text', 'updated_at_text',
+        ]) }} end as record_preview
     from judged
 
 )

@@ -22,6 +22,20 @@ staged_customers as (
 
 ),
 
+-- trimmed once: blank text is a missing value, and the parsers below read the trimmed text
+trimmed as (
+
+    select
+        *,
+        {{ staging_text('gross_amount') }} as gross_amount_text,
+        {{ staging_text('discount_amount') }} as discount_amount_text,
+        {{ staging_text('cost_amount') }} as cost_amount_text,
+        {{ staging_text('ordered_at') }} as ordered_at_text,
+        {{ staging_text('updated_at') }} as updated_at_text
+    from source
+
+),
+
 renamed as (
 
     select
@@ -35,18 +49,18 @@ renamed as (
         {{ staging_enum('sales_channel') }} as sales_channel,
 
         -- numerics: trimmed text kept beside the parsed value, to tell blank from unparseable
-        {{ staging_text('gross_amount') }} as gross_amount_text,
-        {{ staging_try_money(staging_text('gross_amount')) }} as gross_amount,
-        {{ staging_text('discount_amount') }} as discount_amount_text,
-        {{ staging_try_money(staging_text('discount_amount')) }} as provided_discount_amount,
-        {{ staging_text('cost_amount') }} as cost_amount_text,
-        {{ staging_try_money(staging_text('cost_amount')) }} as provided_cost_amount,
+        gross_amount_text,
+        {{ staging_try_money('gross_amount_text') }} as gross_amount,
+        discount_amount_text,
+        {{ staging_try_money('discount_amount_text') }} as provided_discount_amount,
+        cost_amount_text,
+        {{ staging_try_money('cost_amount_text') }} as provided_cost_amount,
 
         -- timestamps
-        {{ staging_text('ordered_at') }} as ordered_at_text,
-        {{ staging_try_timestamp(staging_text('ordered_at')) }} as ordered_at,
-        {{ staging_text('updated_at') }} as updated_at_text,
-        {{ staging_try_timestamp(staging_text('updated_at')) }} as updated_at,
+        ordered_at_text,
+        {{ staging_try_timestamp('ordered_at_text') }} as ordered_at,
+        updated_at_text,
+        {{ staging_try_timestamp('updated_at_text') }} as updated_at,
 
         -- load metadata
         _raw_row_id,
@@ -56,7 +70,7 @@ renamed as (
         _loaded_at,
         {{ staging_utc_to_business('_loaded_at') }} as loaded_at_business
 
-    from source
+    from trimmed
 
 ),
 
@@ -127,11 +141,11 @@ final as (
         *,
         {{ staging_row_disposition() }} as row_disposition,
         coalesce(order_id, '') as record_id,
-        {{ staging_record_preview([
+        case when rejection_reason is not null then {{ staging_record_preview([
             'order_id', 'customer_id', 'ordered_at_text', 'status', 'gross_amount_text',
             'discount_amount_text', 'cost_amount_text', 'product_category', 'sales_channel',
             'updated_at_text',
-        ]) }} as record_preview
+        ]) }} end as record_preview
     from judged
 
 )
