@@ -6,7 +6,10 @@
 -#}
 {%- set time_unit = var('clv_time_unit') -%}
 {%- set days_per_time_unit = {'day': 1, 'week': 7}[time_unit] -%}
-{#- The model's inputs are fractional numbers: double precision on every engine. Not dbt.type_float(),
+{%- set configured_end_date = var('clv_observation_end') or var('as_of_date') -%}
+{%- set configured_end = "cast('" ~ configured_end_date ~ "' as date)" if configured_end_date
+    else 'cast(null as date)' -%}
+{#- Fractional outputs are double precision on every engine, not dbt.type_float(),
     which renders `float`, single precision on DuckDB and Spark; PostgreSQL spells double differently. -#}
 {%- set double_type = 'double precision' if target.type == 'postgres' else 'double' -%}
 
@@ -22,15 +25,8 @@ observation_end as (
 
     -- clv_observation_end, else the project's evaluation date as_of_date, else the last day with any
     -- loaded order (of any status: a day of cancellations is still a day the data covers)
-    select
-        {%- if var('clv_observation_end') is not none %}
-        cast('{{ var("clv_observation_end") }}' as date) as observation_end_date
-        {%- elif var('as_of_date') is not none %}
-        cast('{{ var("as_of_date") }}' as date) as observation_end_date
-        {%- else %}
-        max(ordered_date) as observation_end_date
+    select coalesce({{ configured_end }}, max(ordered_date)) as observation_end_date
     from orders
-        {%- endif %}
 
 ),
 
@@ -108,8 +104,9 @@ final as (
         -- undefined without positive spend; scoring then uses the population's rate
         case
             when customer_purchases.total_net_spend > 0
-                then cast(customer_purchases.total_net_margin as {{ double_type }})
-                / cast(customer_purchases.total_net_spend as {{ double_type }})
+                then
+                    cast(customer_purchases.total_net_margin as {{ double_type }})
+                    / cast(customer_purchases.total_net_spend as {{ double_type }})
         end as margin_rate,
         '{{ time_unit }}' as time_unit
     from customer_purchases
