@@ -30,6 +30,8 @@ LIFECYCLE_UNIT_TESTED = (
     "int_customer_months_spined",
     "int_customer_months_measured",
     "int_customer_stages_sequenced",
+    "fct_early_warning",
+    "fct_call_list",
 )
 FACT = "fct_customer_lifecycle_monthly"
 FACT_ORDER = "order by customer_id, month_start_date"
@@ -113,10 +115,12 @@ def test_lifecycle_unit_tests_pass(engine: str, request: pytest.FixtureRequest) 
     env = request.getfixturevalue("clm_env" if engine == "duckdb" else "pg_env")
     dbt = DbtRunner(env)
     ensure_raw_schema(load_settings(env))
+    dbt("seed", "--select", "lifecycle_framework_labels", "stage_strategies")
     dbt("run", "--empty", "--select", *(f"+{model}" for model in LIFECYCLE_UNIT_TESTED))
     result = dbt("test", "--select", *(f"test_type:unit,{model}" for model in LIFECYCLE_UNIT_TESTED))
     # every case ran (a selector typo would otherwise pass with nothing tested)
-    assert "PASS=3 " in result.stdout, result.stdout[-3000:]
+    passed = [line for line in result.stdout.splitlines() if " PASS " in line and "::" in line]
+    assert len(passed) == 5, result.stdout[-3000:]
 
 
 def test_incremental_equals_full_refresh_after_new_days_land(

@@ -138,7 +138,7 @@ measured as (
         purchases_to_date.purchase_days_to_date,
         purchases_to_date.completed_orders_to_date,
         purchases_to_date.purchase_days_12m,
-        purchases_to_date.trailing_net_spend_amount,
+        cast(purchases_to_date.trailing_net_spend_amount as {{ money_type() }}) as trailing_net_spend_amount,
         purchases_to_date.median_gap_days,
         -- tenure of the buying relationship (from the first completed order), not of the CRM record
         {{ dbt.datediff('purchases_to_date.first_order_date', 'customer_months.evaluation_date', 'day') }}
@@ -154,7 +154,7 @@ measured as (
             'purchases_to_date.spend_window_start_date',
             'day'
         ) }} as baseline_observed_days,
-        purchases_to_date.baseline_window_net_spend_amount,
+        cast(purchases_to_date.baseline_window_net_spend_amount as {{ money_type() }}) as baseline_window_net_spend_amount,
         -- account closed (离网) counts from the closing day, unless the customer bought again after it
         coalesce(
             customers.closed_date <= customer_months.evaluation_date
@@ -178,12 +178,14 @@ thresholds as (
 
     select
         *,
-        case
-            when baseline_observed_days >= {{ spend_window_days }}
-                then
-                    cast(baseline_window_net_spend_amount as {{ dbt.type_numeric() }})
-                    * {{ spend_window_days }} / baseline_observed_days
-        end as baseline_net_spend_amount,
+        cast(
+            case
+                when baseline_observed_days >= {{ spend_window_days }}
+                    then
+                        cast(baseline_window_net_spend_amount as {{ dbt.type_numeric() }})
+                        * {{ spend_window_days }} / baseline_observed_days
+            end as {{ money_type() }}
+        ) as baseline_net_spend_amount,
         -- own cadence × factor, never below the floor; one purchase day has no cadence yet: the floor
         case
             when median_gap_days is null or {{ var('decline_gap_factor') }} * median_gap_days < {{ var('decline_min_days') }}

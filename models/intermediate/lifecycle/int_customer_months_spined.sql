@@ -187,8 +187,8 @@ joined as (
         coalesce(orders_monthly.purchase_days, 0) as purchase_days,
         coalesce(orders_monthly.returned_orders, 0) as returned_orders,
         coalesce(orders_monthly.cancelled_orders, 0) as cancelled_orders,
-        coalesce(orders_monthly.net_spend_amount, 0) as net_spend_amount,
-        coalesce(orders_monthly.margin_amount, 0) as margin_amount,
+        cast(coalesce(orders_monthly.net_spend_amount, 0) as {{ money_type() }}) as net_spend_amount,
+        cast(coalesce(orders_monthly.margin_amount, 0) as {{ money_type() }}) as margin_amount,
         coalesce(calls_monthly.calls, 0) as calls,
         coalesce(calls_monthly.inbound_calls, 0) as inbound_calls,
         coalesce(calls_monthly.answered_calls, 0) as answered_calls,
@@ -227,10 +227,13 @@ final as (
 
     select
         *,
-        case
-            when satisfaction_responses > 0
-                then cast(satisfaction_score_sum as {{ dbt.type_numeric() }}) / satisfaction_responses
-        end as average_satisfaction_score
+        -- a fixed scale, so every engine returns the same value
+        cast(
+            case
+                when satisfaction_responses > 0
+                    then cast(satisfaction_score_sum as {{ dbt.type_numeric() }}) / satisfaction_responses
+            end as decimal(6, 2)
+        ) as average_satisfaction_score
     from joined
 
 )
