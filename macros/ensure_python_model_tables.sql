@@ -11,15 +11,15 @@
         'clv_model_parameters': [
             ('model', dbt.type_string()),
             ('parameter', dbt.type_string()),
-            ('value', dbt.type_float()),
+            ('value', value_type_double()),
         ],
         'clv_customer_predictions': [
             ('customer_id', dbt.type_string()),
-            ('p_alive', dbt.type_float()),
-            ('expected_purchases', dbt.type_float()),
-            ('expected_spend_per_purchase', dbt.type_float()),
-            ('expected_margin_per_purchase', dbt.type_float()),
-            ('predicted_future_clv', dbt.type_float()),
+            ('p_alive', value_type_double()),
+            ('expected_purchases', value_type_double()),
+            ('expected_spend_per_purchase', value_type_double()),
+            ('expected_margin_per_purchase', value_type_double()),
+            ('predicted_future_clv', value_type_double()),
         ],
     }) }}
 {% endmacro %}

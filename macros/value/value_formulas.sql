@@ -38,7 +38,17 @@
 {#- Present value at acquisition of a cash flow m months after it: CF_m / (1 + r)^(m / 12). -#}
 {% macro value_discounted(cash_flow_column, months_column) -%}
     cast({{ cash_flow_column }}
-        / power(cast(1 + {{ var('clv_discount_rate') }} as {{ dbt.type_float() }}),
-                cast({{ months_column }} as {{ dbt.type_float() }}) / 12)
+        / power(cast(1 + {{ var('clv_discount_rate') }} as {{ value_type_double() }}),
+                cast({{ months_column }} as {{ value_type_double() }}) / 12)
         as {{ dbt.type_numeric() }})
 {%- endmacro %}
+
+{#- A double-precision type. value_type_double() is `float`, which is 4-byte single precision on DuckDB and
+    Spark (8-byte only on PostgreSQL): not enough for discount factors, shares or predicted money. -#}
+{% macro value_type_double() %}
+    {{ return(adapter.dispatch('value_type_double', 'customer_lifecycle')()) }}
+{% endmacro %}
+
+{% macro default__value_type_double() %}{{ return('double') }}{% endmacro %}
+
+{% macro postgres__value_type_double() %}{{ return('double precision') }}{% endmacro %}

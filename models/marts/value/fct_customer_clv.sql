@@ -68,8 +68,8 @@ final as (
         cash_flows_by_customer.lifetime_profit,
         cash_flows_by_customer.historical_clv,
         -- predictive (null until the Python asset has scored this customer)
-        cast(predictions.p_alive as {{ dbt.type_float() }}) as p_alive,
-        cast(predictions.expected_purchases as {{ dbt.type_float() }}) as expected_purchases,
+        cast(predictions.p_alive as {{ value_type_double() }}) as p_alive,
+        cast(predictions.expected_purchases as {{ value_type_double() }}) as expected_purchases,
         cast(predictions.expected_margin_per_purchase as {{ dbt.type_numeric() }}) as expected_margin_per_purchase,
         cast(predictions.predicted_future_clv as {{ dbt.type_numeric() }}) as predicted_future_clv,
         cast(

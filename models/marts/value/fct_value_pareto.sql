@@ -33,15 +33,15 @@ final as (
         value_tier,
         historical_clv,
         lifetime_profit,
-        cast(value_rank as {{ dbt.type_float() }}) / ranked_customers as cumulative_customer_share,
+        cast(value_rank as {{ value_type_double() }}) / ranked_customers as cumulative_customer_share,
         cast(cumulative_clv as {{ dbt.type_numeric() }}) as cumulative_clv,
         cast(case
             when all_clv = 0 then null else cumulative_clv / all_clv
-        end as {{ dbt.type_float() }}) as cumulative_clv_share,
+        end as {{ value_type_double() }}) as cumulative_clv_share,
         cast(cumulative_lifetime_profit as {{ dbt.type_numeric() }}) as cumulative_lifetime_profit,
         cast(case
             when all_lifetime_profit = 0 then null else cumulative_lifetime_profit / all_lifetime_profit
-        end as {{ dbt.type_float() }}) as cumulative_profit_share
+        end as {{ value_type_double() }}) as cumulative_profit_share
     from cumulated
 )
 

@@ -61,17 +61,17 @@ final as (
         tier_labels.tier_label_en,
         tier_labels.tier_label_zh,
         with_shares.customers,
-        cast(with_shares.customers as {{ dbt.type_float() }}) / with_shares.all_customers as customer_share,
+        cast(with_shares.customers as {{ value_type_double() }}) / with_shares.all_customers as customer_share,
         cast(with_shares.lifetime_profit as {{ dbt.type_numeric() }}) as lifetime_profit,
         cast(case
             when with_shares.all_lifetime_profit = 0 then null
             else with_shares.lifetime_profit / with_shares.all_lifetime_profit
-        end as {{ dbt.type_float() }}) as lifetime_profit_share,
+        end as {{ value_type_double() }}) as lifetime_profit_share,
         cast(with_shares.total_clv as {{ dbt.type_numeric() }}) as total_clv,
         cast(case
             when with_shares.all_clv = 0 then null
             else with_shares.total_clv / with_shares.all_clv
-        end as {{ dbt.type_float() }}) as clv_share,
+        end as {{ value_type_double() }}) as clv_share,
         cast(with_shares.avg_clv as {{ dbt.type_numeric() }}) as avg_clv,
         cast(with_shares.min_clv as {{ dbt.type_numeric() }}) as min_clv,
         cast(with_shares.max_clv as {{ dbt.type_numeric() }}) as max_clv
