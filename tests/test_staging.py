@@ -496,11 +496,16 @@ def test_enums_accept_exactly_the_contract(staged: tuple[Warehouse, Scenario]) -
             assert values - {None} <= set(accepted)
 
 
-def test_generated_dirty_data_reconciles_with_the_truth(clm_env: dict[str, str], tmp_path: Path) -> None:
+@pytest.mark.parametrize("engine", ["duckdb", "postgres"])
+def test_generated_dirty_data_reconciles_with_the_truth(
+    engine: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
     """The generator's injected bad rows (truth/bad_rows.csv) are each rejected under their reason, nothing
     else is rejected, and the per-table counts equal truth/expected_counts.csv."""
     from orchestration.ingest import ensure_raw_schema, ingest_all
     from orchestration.settings import load_settings
+
+    clm_env = request.getfixturevalue("clm_env" if engine == "duckdb" else "pg_env")
 
     truth = tmp_path / "truth"
     subprocess.run(
