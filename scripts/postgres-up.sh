@@ -29,5 +29,7 @@ do \$\$ begin
     create role ${PG_USER} login createdb createrole password '${PG_PASSWORD}';
   end if;
 end \$\$;
+-- lets the tests drop their throwaway databases while an analyst session is still closing
+grant pg_signal_backend to ${PG_USER};
 SQL
 echo "PostgreSQL $version is up on 127.0.0.1:$PG_PORT (role $PG_USER)"

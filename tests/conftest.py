@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.engines import BuiltWarehouse, base_env, build_warehouse, generate_engine_test_data
 from tests.support import DbtRunner, postgres_available, postgres_database
 
 
@@ -31,13 +32,17 @@ def clm_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-@pytest.fixture
-def pg_env(clm_env: dict[str, str]) -> Iterator[dict[str, str]]:
-    """The same, with CLM_TARGET=postgres and a fresh database that is dropped afterwards."""
+def require_postgres() -> None:
     if not postgres_available():
         if os.environ.get("CI"):
             pytest.fail("PostgreSQL is not reachable in CI: scripts/postgres-up.sh should have started it")
         pytest.skip("PostgreSQL is not reachable (run scripts/postgres-up.sh)")
+
+
+@pytest.fixture
+def pg_env(clm_env: dict[str, str]) -> Iterator[dict[str, str]]:
+    """The same, with CLM_TARGET=postgres and a fresh database that is dropped afterwards."""
+    require_postgres()
     name = f"clm_test_{uuid.uuid4().hex[:10]}"
     with postgres_database(name):
         env = dict(clm_env, CLM_TARGET="postgres", CLM_PG_DATABASE=name)
@@ -47,3 +52,29 @@ def pg_env(clm_env: dict[str, str]) -> Iterator[dict[str, str]]:
 @pytest.fixture
 def dbt(clm_env: dict[str, str]) -> DbtRunner:
     return DbtRunner(clm_env)
+
+
+@pytest.fixture(scope="session")
+def engine_test_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One small dirty data set (tests/engines.py) shared by every whole-project build."""
+    landing = tmp_path_factory.mktemp("engine_landing")
+    generate_engine_test_data(landing)
+    return landing
+
+
+@pytest.fixture(scope="session")
+def duckdb_warehouse(tmp_path_factory: pytest.TempPathFactory, engine_test_landing: Path) -> BuiltWarehouse:
+    root = tmp_path_factory.mktemp("duckdb_build")
+    return build_warehouse(base_env(root, engine_test_landing, "duckdb"))
+
+
+@pytest.fixture(scope="session")
+def postgres_warehouse(
+    tmp_path_factory: pytest.TempPathFactory, engine_test_landing: Path
+) -> Iterator[BuiltWarehouse]:
+    require_postgres()
+    name = f"clm_build_{uuid.uuid4().hex[:10]}"
+    root = tmp_path_factory.mktemp("postgres_build")
+    with postgres_database(name):
+        env = dict(base_env(root, engine_test_landing, "postgres"), CLM_PG_DATABASE=name)
+        yield build_warehouse(env)

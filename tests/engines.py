@@ -1,0 +1,48 @@
+"""Build the whole project once per engine on the same generated data, for tests that compare engines or
+inspect a finished warehouse (analyst grants, PII audit). Session-scoped: the builds are the slow part."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from orchestration.generate import generate
+from orchestration.ingest import ingest_all
+from orchestration.settings import load_settings
+from tests.support import DbtRunner
+
+ENGINE_TEST_SCALE = 0.01
+ENGINE_TEST_SEED = 7
+
+
+@dataclass(frozen=True)
+class BuiltWarehouse:
+    env: dict[str, str]
+    dbt: DbtRunner
+
+
+def generate_engine_test_data(landing: Path) -> None:
+    if not (landing / "orders").exists():
+        generate(scale=ENGINE_TEST_SCALE, seed=ENGINE_TEST_SEED, out=landing, dirty=0.01)
+
+
+def base_env(root: Path, landing: Path, target: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        CLM_LANDING_DIR=str(landing),
+        CLM_WAREHOUSE_DIR=str(root / "warehouse"),
+        CLM_TARGET=target,
+        DBT_TARGET_PATH=str(root / "dbt_target"),
+        DBT_LOG_PATH=str(root / "dbt_logs"),
+    )
+    (root / "warehouse").mkdir(parents=True, exist_ok=True)
+    return env
+
+
+def build_warehouse(env: dict[str, str]) -> BuiltWarehouse:
+    """Ingest the landing folder and run `dbt build` (seeds, models, snapshots, tests) on env's target."""
+    ingest_all(load_settings(env))
+    dbt = DbtRunner(env)
+    dbt("build")
+    return BuiltWarehouse(env=env, dbt=dbt)
