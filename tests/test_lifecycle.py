@@ -74,7 +74,9 @@ def land_files(generated: Path, landing: Path, *, until: str | None = None, afte
 
 
 def build_lifecycle(dbt: DbtRunner, *args: str, vars: dict | None = None) -> None:
-    dbt("build", "--select", f"+{FACT}", "--exclude", "test_type:unit", *args, vars=vars)
+    """Seed and run the lifecycle fact and everything upstream (data tests belong to other suites)."""
+    dbt("seed", "--select", "lifecycle_framework_labels", "stage_strategies")
+    dbt("run", "--select", f"+{FACT}", *args, vars=vars)
 
 
 def fetch(env: dict[str, str], sql: str) -> list[tuple[Any, ...]]:
