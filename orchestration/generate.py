@@ -25,6 +25,7 @@ from orchestration.generator import constants as k
 from orchestration.generator import dirty as dirty_rows
 from orchestration.generator import files, tables, writers
 from orchestration.generator import truth as truth_files
+from orchestration.generator.batch import RawBatch
 from orchestration.generator.lifecycle import Window, simulate_world
 from orchestration.settings import load_settings
 
@@ -77,47 +78,51 @@ def generate(
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8)]
     n_customers = max(int(round(k.CUSTOMERS_PER_SCALE * scale)), 10)
 
-    steps = tqdm(total=6, desc="simulate", unit="step", file=sys.stderr, leave=False)
-    world = simulate_world(streams[0], n_customers, window)
-    steps.update(1)
-    customers, phone = tables.build_customers(streams[1], world)
-    steps.update(1)
-    order_events = tables.simulate_orders(streams[2], world)
-    orders = tables.build_orders(streams[2], world, order_events)
-    steps.update(1)
-    complaints, complaint_events = tables.build_complaints(streams[3], world, order_events)
-    steps.update(1)
-    calls = tables.build_calls(streams[4], world, order_events, complaint_events, phone)
-    spend = tables.build_marketing_spend(streams[5], world)
-    steps.update(1)
     first_month = int(np.datetime64(first_day, "D").astype("datetime64[M]").astype(np.int64))
     last_month = int(np.datetime64(last_day, "D").astype("datetime64[M]").astype(np.int64))
-    batches = []
-    for batch in (customers, orders, calls, complaints, spend):
-        last_key = last_month if batch.table == "marketing_spend" else last_day
-        batches.append(dirty_rows.inject(streams[6], batch, dirty, world.created_s, first_month, last_key))
-    steps.update(1)
-    steps.close()
-
-    placed = {b.table: writers.place(b, fmt) for b in batches}
-    extra_file = files.extra_column_file(placed[files.EXTRA_COLUMN_TABLE]) if dirty > 0 else None
     writers.clear_landing(out_dir, list(RAW_TABLES))
-    total_files = sum(len(p.files) for p in placed.values())
-    with tqdm(total=total_files, desc="write", unit="file", file=sys.stderr, leave=False) as progress:
-        for p in placed.values():
-            writers.write_placed(p, out_dir, fmt, progress, extra_file)
+    written: dict[str, writers.WrittenTable] = {}
+    extra_file: str | None = None
+    # one table at a time, built, dirtied, written and summarised, so only one table's rows are in memory
+    with tqdm(total=len(RAW_TABLES) + 1, desc="generate", unit="table", file=sys.stderr, leave=False) as progress:
+        world = simulate_world(streams[0], n_customers, window)
+        progress.update(1)
+
+        def land(batch: RawBatch) -> None:
+            nonlocal extra_file
+            last_key = last_month if batch.table == "marketing_spend" else last_day
+            batch = dirty_rows.inject(streams[6], batch, dirty, world.created_s, first_month, last_key)
+            placed = writers.place(batch, fmt)
+            del batch
+            if dirty > 0 and placed.batch.table == files.EXTRA_COLUMN_TABLE:
+                extra_file = files.extra_column_file(list(placed.files))
+            writers.write_placed(placed, out_dir, fmt, extra_file)
+            written[placed.batch.table] = writers.summarise(placed)
+            progress.set_postfix_str(placed.batch.table)
+            progress.update(1)
+
+        customers, phone = tables.build_customers(streams[1], world)
+        land(customers)
+        del customers
+        order_events = tables.simulate_orders(streams[2], world)
+        land(tables.build_orders(streams[2], world, order_events))
+        complaints, complaint_events = tables.build_complaints(streams[3], world, order_events)
+        land(complaints)
+        del complaints
+        land(tables.build_calls(streams[4], world, order_events, complaint_events, phone))
+        land(tables.build_marketing_spend(streams[5], world))
     bad_files = pd.DataFrame(columns=["file_name", "case", "detail"])
     if dirty > 0:
-        bad_files = files.write_file_cases(placed, out_dir, fmt, first_day, extra_file, truth_dir)
+        bad_files = files.write_file_cases(written, out_dir, fmt, first_day, extra_file, truth_dir)
     if truth_dir is not None:
-        truth_files.write_truth(truth_dir, world, list(placed.values()), bad_files)
+        truth_files.write_truth(truth_dir, world, [written[t] for t in RAW_TABLES], bad_files)
     return GenerationSummary(
         out=out_dir,
         truth=truth_dir,
         customers=world.n,
-        rows={t: p.batch.data.num_rows for t, p in placed.items()},
-        files={t: len(p.files) for t, p in placed.items()},
-        bad_rows=int(sum((p.batch.bad_reason != "").sum() for p in placed.values())),
+        rows={t: w.counts["raw_rows"] for t, w in written.items()},
+        files={t: len(w.files) for t, w in written.items()},
+        bad_rows=int(sum(w.counts["rejected_rows"] for w in written.values())),
         seconds=time.perf_counter() - began,
     )
 

@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from orchestration.contract import RAW_TABLES
 from orchestration.generator.batch import file_name
-from orchestration.generator.writers import PlacedBatch, write_table
+from orchestration.generator.writers import WrittenTable, write_table
 
 EXTRA_COLUMN_TABLE = "calls"
 DUPLICATE_TABLE = "orders"
@@ -21,19 +21,18 @@ QUARANTINE_DROPPED_COLUMN = "gross_amount"
 DUPLICATE_SUFFIX = "_resent"
 
 
-def _clean_files(placed: PlacedBatch) -> list[str]:
+def _clean_files(written: WrittenTable) -> list[str]:
     """Files without any row staging rejects, in date order."""
-    dirty = set(placed.file_names[placed.batch.bad_reason != ""].tolist())
-    return [name for name in placed.files if name not in dirty]
+    dirty = set(written.bad_rows["file_name"])
+    return [name for name in written.files if name not in dirty]
 
 
-def extra_column_file(placed: PlacedBatch) -> str | None:
-    names = list(placed.files)
-    return names[len(names) // 2] if names else None
+def extra_column_file(files: list[str]) -> str | None:
+    return files[len(files) // 2] if files else None
 
 
 def write_file_cases(
-    placed: dict[str, PlacedBatch],
+    written: dict[str, WrittenTable],
     out: Path,
     fmt: str,
     first_day: int,
@@ -46,7 +45,7 @@ def write_file_cases(
         cases.append(
             {"file_name": extra_file, "case": "extra_columns", "detail": "unknown column legacy_source_system"}
         )
-    candidates = _clean_files(placed[DUPLICATE_TABLE])
+    candidates = _clean_files(written[DUPLICATE_TABLE])
     if candidates:
         original = candidates[len(candidates) // 3]
         copy = original.replace(f".{fmt}", f"{DUPLICATE_SUFFIX}.{fmt}")
@@ -57,9 +56,8 @@ def write_file_cases(
     write_table(pa.table({c: pa.array([], pa.string()) for c in columns}), out / empty, fmt)
     cases.append({"file_name": empty, "case": "empty_file", "detail": "header only, no data rows"})
     if truth is not None:
-        source = placed[QUARANTINE_TABLE]
-        rows = min(20, source.batch.data.num_rows)
-        part = source.batch.data.slice(0, rows)
+        part = written[QUARANTINE_TABLE].head
+        rows = part.num_rows
         id_column = RAW_TABLES[QUARANTINE_TABLE].id_column
         assert id_column is not None
         new_ids = pa.array([f"O{900_000_000 + i:09d}" for i in range(rows)], pa.string())

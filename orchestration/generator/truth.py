@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 
 from orchestration.generator import constants as k
 from orchestration.generator.lifecycle import PHASES, World, phase_at_month_ends
-from orchestration.generator.writers import PlacedBatch
+from orchestration.generator.writers import WrittenTable
 
 
 def _dates(secs: np.ndarray) -> pa.Array:
@@ -87,46 +87,18 @@ def customer_phases(world: World) -> pa.Table:
     )
 
 
-def bad_rows(placed: list[PlacedBatch]) -> pd.DataFrame:
-    frames = []
-    for p in placed:
-        bad = np.flatnonzero(p.batch.bad_reason != "")
-        frames.append(
-            pd.DataFrame(
-                {
-                    "table": p.batch.table,
-                    "file_name": p.file_names[bad],
-                    "file_row_number": p.file_row_numbers[bad],
-                    "record_id": p.batch.record_ids[bad],
-                    "reason": p.batch.bad_reason[bad],
-                }
-            )
-        )
-    return pd.concat(frames, ignore_index=True)
+def bad_rows(written: list[WrittenTable]) -> pd.DataFrame:
+    return pd.concat([w.bad_rows for w in written], ignore_index=True)
 
 
-def expected_counts(placed: list[PlacedBatch]) -> pd.DataFrame:
-    rows = []
-    for p in placed:
-        bad = p.batch.bad_reason != ""
-        rows.append(
-            {
-                "table": p.batch.table,
-                "raw_rows": int(p.batch.data.num_rows),
-                "staged_rows": int((p.batch.is_current & ~bad).sum()),
-                "rejected_rows": int(bad.sum()),
-                "superseded_rows": int((~p.batch.is_current & ~bad).sum()),
-            }
-        )
-    return pd.DataFrame(rows)
+def expected_counts(written: list[WrittenTable]) -> pd.DataFrame:
+    return pd.DataFrame([{"table": w.table, **w.counts} for w in written])
 
 
-def write_truth(
-    truth: Path, world: World, placed: list[PlacedBatch], bad_files: pd.DataFrame
-) -> None:
+def write_truth(truth: Path, world: World, written: list[WrittenTable], bad_files: pd.DataFrame) -> None:
     truth.mkdir(parents=True, exist_ok=True)
     pq.write_table(customer_truth(world), truth / "customer_truth.parquet")
     pq.write_table(customer_phases(world), truth / "customer_phases.parquet")
-    bad_rows(placed).to_csv(truth / "bad_rows.csv", index=False)
+    bad_rows(written).to_csv(truth / "bad_rows.csv", index=False)
     bad_files.to_csv(truth / "bad_files.csv", index=False)
-    expected_counts(placed).to_csv(truth / "expected_counts.csv", index=False)
+    expected_counts(written).to_csv(truth / "expected_counts.csv", index=False)

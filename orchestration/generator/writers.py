@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
-from tqdm import tqdm
 
 from orchestration.generator.batch import RawBatch, file_name
 
@@ -24,6 +24,43 @@ class PlacedBatch:
     file_names: np.ndarray
     file_row_numbers: np.ndarray
     files: dict[str, int]  # file name -> number of data rows
+
+
+@dataclass
+class WrittenTable:
+    """What the truth and the file cases need once a table's files are written (the rows are freed)."""
+
+    table: str
+    files: dict[str, int]
+    bad_rows: pd.DataFrame  # table, file_name, file_row_number, record_id, reason
+    counts: dict[str, int]  # raw_rows, staged_rows, rejected_rows, superseded_rows
+    head: pa.Table  # the first rows in file order (the quarantined file copies them)
+
+
+def summarise(placed: PlacedBatch, head_rows: int = 20) -> WrittenTable:
+    batch = placed.batch
+    bad = batch.bad_reason != ""
+    rows = np.flatnonzero(bad)
+    return WrittenTable(
+        table=batch.table,
+        files=placed.files,
+        bad_rows=pd.DataFrame(
+            {
+                "table": batch.table,
+                "file_name": placed.file_names[rows],
+                "file_row_number": placed.file_row_numbers[rows],
+                "record_id": batch.record_ids[rows] if rows.size else np.zeros(0, dtype=object),
+                "reason": batch.bad_reason[rows],
+            }
+        ),
+        counts={
+            "raw_rows": int(batch.data.num_rows),
+            "staged_rows": int((batch.is_current & ~bad).sum()),
+            "rejected_rows": int(bad.sum()),
+            "superseded_rows": int((~batch.is_current & ~bad).sum()),
+        },
+        head=batch.data.slice(0, head_rows),
+    )
 
 
 def place(batch: RawBatch, ext: str) -> PlacedBatch:
@@ -62,7 +99,6 @@ def write_placed(
     placed: PlacedBatch,
     out: Path,
     fmt: str,
-    progress: tqdm,
     extra_column_file: str | None = None,
 ) -> None:
     """Write every file of the batch; `extra_column_file` gets an unknown extra column."""
@@ -73,7 +109,6 @@ def write_placed(
         if name == extra_column_file:
             part = part.append_column("legacy_source_system", pa.array(["crm_v1"] * count, pa.string()))
         write_table(part, out / name, fmt)
-        progress.update(1)
 
 
 def clear_landing(out: Path, tables: list[str]) -> None:
