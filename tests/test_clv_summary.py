@@ -15,8 +15,10 @@ import pandas as pd
 import psycopg2
 import pytest
 
+from orchestration.clv.scoring import fit_and_score
 from orchestration.clv.summary import SUMMARY_OUTPUT_COLUMNS, purchase_summary
 from orchestration.settings import load_settings
+from tests.engines import BuiltWarehouse
 from tests.support import DbtRunner
 
 MODEL = "int_customer_purchase_summary"
@@ -198,3 +200,25 @@ def test_sql_summary_matches_pandas_postgres(pg_env: dict[str, str]) -> None:
         actual = pd.DataFrame(cur.fetchall(), columns=[d.name for d in cur.description])
     expected = purchase_summary(orders, time_unit=time_unit, observation_end=OBSERVATION_END)
     pd.testing.assert_frame_equal(normalised(actual), normalised(expected), check_exact=False, rtol=1e-12)
+
+
+# --- the whole project on generated data ------------------------------------------------------------
+
+
+def test_summary_and_fit_on_the_generated_warehouse(duckdb_warehouse: BuiltWarehouse) -> None:
+    """On the session's full build (generated, dirty data through ingest and staging), the SQL summary
+    equals the pandas one computed from the staged orders, and both models fit it."""
+    database = load_settings(duckdb_warehouse.env).duckdb_path
+    with duckdb.connect(str(database), read_only=True) as con:
+        orders = con.execute("select * from staging.stg_crm__orders").df()
+        actual = con.execute(f"select * from intermediate.{MODEL}").df()
+    expected = purchase_summary(orders, time_unit="day")  # the build runs with the default vars
+    assert len(expected) > 100 and (expected["frequency"] > 0).sum() > 50
+    pd.testing.assert_frame_equal(normalised(actual), normalised(expected), check_exact=False, rtol=1e-9)
+
+    result = fit_and_score(actual, horizon_months=12, annual_discount_rate=0.08, time_unit="day")
+    predictions = result.predictions
+    assert len(predictions) == len(actual)
+    assert predictions["p_alive"].between(0, 1).all()
+    assert predictions["expected_purchases"].ge(0).all()
+    assert predictions["predicted_future_clv"].notna().all()
