@@ -437,6 +437,24 @@ def test_tiers_summary_pareto_and_monthly_snapshots_agree(built: Callable[[str],
     assert dict((r[0], r[1]) for r in moves)["new"] == 4
 
 
+def test_stage_tier_counts_cover_every_customer(
+    built: Callable[[str], list[tuple]], warehouse_env: dict[str, str]
+) -> None:
+    """Stage x tier needs the lifecycle marts (dim_customers), built here on top of the value models."""
+    DbtRunner(warehouse_env)(
+        "build", "--select", "+fct_stage_tier_counts", "--exclude", "resource_type:test",
+        vars={"as_of_date": AS_OF_DATE},
+    )
+    rows = built("select stage_code, value_tier, customers from marts.fct_stage_tier_counts")
+    per_tier: dict[str, int] = defaultdict(int)
+    for _, tier, customers in rows:
+        per_tier[tier] += customers
+    # 4 customers with a completed order (1/2/1 tiers) and the prospect C4, who has no tier
+    assert dict(per_tier) == {"A": 1, "B": 2, "C": 1, "unranked": 1}
+    prospect_stages = [r[0] for r in rows if r[1] == "unranked"]
+    assert prospect_stages == ["prospect"]
+
+
 def test_predictions_feed_total_clv_and_survive_a_rerun(
     built: Callable[[str], list[tuple]], warehouse_env: dict[str, str]
 ) -> None:
