@@ -1,0 +1,1 @@
+"""Assets by layer: ingest (raw tables), dbt (seeds, models, snapshots), predictive CLV, publish, report."""

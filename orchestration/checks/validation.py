@@ -1,0 +1,125 @@
+"""Validate a suite on a pandas frame with Great Expectations 1.x (ephemeral context, pandas datasource).
+
+GX's SQL datasource over duckdb-engine does not work and dagster-ge does not support GX 1.x, so the
+frame is pulled through the warehouse's own driver (resources.open_reader) and validated in memory.
+"""
+
+from __future__ import annotations
+
+import decimal
+import math
+import os
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+
+from orchestration.checks.suites import ERROR, MAX_RELATIVE_CHANGE, WARN, Expectation, Suite
+
+
+def _numeric(frame: pd.DataFrame) -> pd.DataFrame:
+    """Decimal columns (DuckDB and psycopg2 return them as objects) as floats, so GX can compare them."""
+    out = frame.copy()
+    for column in out.columns:
+        series = out[column]
+        if series.dtype == object and series.map(lambda v: isinstance(v, decimal.Decimal)).any():
+            out[column] = pd.to_numeric(series, errors="coerce").astype("float64")
+    return out
+
+
+def run_time_expectations(suite: Suite, previous: dict[str, Any] | None) -> list[Expectation]:
+    """Row counts and means against the previous run's result, and the minimum row count."""
+    extra: list[Expectation] = []
+    previous = previous or {}
+    previous_rows = previous.get("row_count")
+    if suite.min_rows:
+        extra.append(Expectation("ExpectTableRowCountToBeBetween", {"min_value": suite.min_rows}, ERROR, "the mart is not empty"))
+    if previous_rows is not None and suite.row_count_policy == "never_shrinks":
+        extra.append(
+            Expectation("ExpectTableRowCountToBeBetween", {"min_value": int(previous_rows)}, suite.row_count_severity,
+                        f"raw tables only grow (previous run: {previous_rows} rows)")
+        )
+    elif previous_rows is not None and suite.row_count_policy == "max_drop":
+        floor = math.floor(int(previous_rows) * (1 - MAX_RELATIVE_CHANGE))
+        extra.append(
+            Expectation("ExpectTableRowCountToBeBetween", {"min_value": floor}, suite.row_count_severity,
+                        f"at most {MAX_RELATIVE_CHANGE:.0%} fewer rows than the previous run ({previous_rows})")
+        )
+    for column, mean in (previous.get("means") or {}).items():
+        if column in suite.tracked_means and mean is not None and math.isfinite(mean) and mean != 0:
+            low, high = sorted((mean * (1 - MAX_RELATIVE_CHANGE), mean * (1 + MAX_RELATIVE_CHANGE)))
+            extra.append(
+                Expectation("ExpectColumnMeanToBeBetween", {"column": column, "min_value": low, "max_value": high}, WARN,
+                            f"mean within {MAX_RELATIVE_CHANGE:.0%} of the previous run ({mean:.4g})")
+            )
+    return extra
+
+
+_CONTEXT: dict[str, Any] = {}
+
+
+def _gx_batch(frame: pd.DataFrame) -> Any:
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no usage events leave the machine
+    import great_expectations as gx
+
+    if "context" not in _CONTEXT:
+        _CONTEXT["context"] = gx.get_context(mode="ephemeral")
+    context = _CONTEXT["context"]
+    name = f"frame_{uuid.uuid4().hex[:12]}"
+    asset = context.data_sources.add_or_update_pandas("clm").add_dataframe_asset(name)
+    return asset.add_batch_definition_whole_dataframe("all").get_batch(batch_parameters={"dataframe": frame})
+
+
+def _observed(result: dict[str, Any]) -> Any:
+    if "observed_value" in result:
+        return result["observed_value"]
+    keys = ("element_count", "unexpected_count", "unexpected_percent", "partial_unexpected_list")
+    return {k: result[k] for k in keys if k in result}
+
+
+def validate(suite: Suite, frame: pd.DataFrame, previous: dict[str, Any] | None = None, run_id: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(summary, full GX result) of the suite on the frame. The summary says whether an error-severity
+    expectation failed (`error_failed`) and carries the row count and means for the next run."""
+    import great_expectations as gx
+
+    prepared = suite.prepare(frame) if suite.prepare else frame
+    prepared = _numeric(prepared)
+    expectations = [*suite.expectations, *run_time_expectations(suite, previous)]
+    gx_suite = gx.ExpectationSuite(name=suite.name)
+    for expectation in expectations:
+        cls = getattr(gx.expectations, expectation.type)
+        gx_suite.add_expectation(cls(**expectation.kwargs, meta={"severity": expectation.severity, "why": expectation.why}))
+    result = _gx_batch(prepared).validate(gx_suite, result_format="SUMMARY")
+    outcomes = []
+    for item in result.results:
+        config = item.expectation_config
+        outcomes.append({
+            "type": config.type,
+            "kwargs": {k: v for k, v in config.kwargs.items() if k != "batch_id"},
+            "severity": config.meta.get("severity", ERROR),
+            "why": config.meta.get("why", ""),
+            "success": bool(item.success),
+            "observed": _observed(item.result or {}),
+        })
+    failed = [o for o in outcomes if not o["success"]]
+    means = {}
+    for column in suite.tracked_means:
+        if column in prepared.columns:
+            value = pd.to_numeric(prepared[column], errors="coerce").mean()
+            means[column] = None if pd.isna(value) else float(value)
+    summary = {
+        "suite": suite.name,
+        "relation": suite.relation,
+        "blocking": suite.blocking,
+        "run_id": run_id,
+        "checked_at": datetime.now(UTC).isoformat(),
+        "row_count": len(prepared),
+        "means": means,
+        "expectations": len(outcomes),
+        "failed": len(failed),
+        "error_failed": any(o["severity"] == ERROR for o in failed),
+        "warn_failed": any(o["severity"] == WARN for o in failed),
+        "failures": failed,
+    }
+    return summary, result.to_json_dict()
