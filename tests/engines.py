@@ -46,3 +46,27 @@ def build_warehouse(env: dict[str, str]) -> BuiltWarehouse:
     dbt = DbtRunner(env)
     dbt("build")
     return BuiltWarehouse(env=env, dbt=dbt)
+
+
+def query(warehouse: BuiltWarehouse, sql: str) -> list[tuple]:
+    """Rows of `sql` on the warehouse's engine (DuckDB opened read-only, PostgreSQL as the build user)."""
+    env = warehouse.env
+    if env["CLM_TARGET"] == "duckdb":
+        import duckdb
+
+        con = duckdb.connect(str(Path(env["CLM_WAREHOUSE_DIR"]) / "clm.duckdb"), read_only=True)
+        try:
+            return con.execute(sql).fetchall()
+        finally:
+            con.close()
+    import psycopg2
+
+    from orchestration.settings import load_settings
+
+    conn = psycopg2.connect(load_settings(env).postgres.dsn())
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql)
+            return cur.fetchall()
+    finally:
+        conn.close()
