@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from orchestration.contract import RAW_TABLES, REJECTION_REASONS
 from orchestration.generator import constants as k
-from orchestration.generator.batch import MONTHLY_TABLES, RawBatch
+from orchestration.generator.batch import RawBatch
 
 # which reasons can apply to which table (DOMAIN.md §3)
 APPLICABLE_REASONS: dict[str, tuple[str, ...]] = {
@@ -272,6 +272,3 @@ def inject(
         bad_reason=np.concatenate([bad_reason, np.asarray(bad, dtype=object)]),
     )
 
-
-def is_monthly(table: str) -> bool:
-    return table in MONTHLY_TABLES

@@ -51,7 +51,7 @@ def timestamps(rng: np.random.Generator, local_s: np.ndarray, valid: np.ndarray 
     suffix = _pick(("", "", "+08:00", "Z"), which)
     days, clock = np.divmod(secs, k.SECONDS_PER_DAY)
     text = pc.binary_join_element_wise(_day_text(days), separator, _clock().take(pa.array(clock)), suffix, "")
-    return _with_nulls(text, _mask(valid, size))
+    return with_nulls(text, _mask(valid, size))
 
 
 def _pick(vocabulary: Sequence[str], index: np.ndarray) -> pa.Array:
@@ -66,7 +66,7 @@ def plain_timestamps(local_s: np.ndarray) -> pa.Array:
 
 def dates(days: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
     d = np.asarray(days, dtype=np.int64)
-    return _with_nulls(_day_text(d), _mask(valid, d.size))
+    return with_nulls(_day_text(d), _mask(valid, d.size))
 
 
 def months(days: np.ndarray) -> pa.Array:
@@ -79,25 +79,25 @@ def money(cents: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
     whole = pc.cast(pa.array(c // 100), pa.string())
     frac = pc.utf8_lpad(pc.cast(pa.array(c % 100), pa.string()), width=2, padding="0")
     text = pc.binary_join_element_wise(whole, frac, ".")
-    return _with_nulls(text, _mask(valid, c.size))
+    return with_nulls(text, _mask(valid, c.size))
 
 
 def integers(values: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
     v = np.asarray(values, dtype=np.int64)
-    return _with_nulls(pc.cast(pa.array(v), pa.string()), _mask(valid, v.size))
+    return with_nulls(pc.cast(pa.array(v), pa.string()), _mask(valid, v.size))
 
 
 def ids(prefix: str, numbers: np.ndarray, width: int, valid: np.ndarray | None = None) -> pa.Array:
     n = np.asarray(numbers, dtype=np.int64)
     digits = pc.utf8_lpad(pc.cast(pa.array(n), pa.string()), width=width, padding="0")
     text = pc.binary_join_element_wise(pa.scalar(prefix), digits, "")
-    return _with_nulls(text, _mask(valid, n.size))
+    return with_nulls(text, _mask(valid, n.size))
 
 
 def labels(vocabulary: Sequence[str], index: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
     idx = np.asarray(index, dtype=np.int64)
     text = pa.array(list(vocabulary), type=pa.string()).take(pa.array(np.clip(idx, 0, len(vocabulary) - 1)))
-    return _with_nulls(text, _mask(valid, idx.size))
+    return with_nulls(text, _mask(valid, idx.size))
 
 
 def noisy_enum(
@@ -130,7 +130,7 @@ def _mask(valid: np.ndarray | None, size: int) -> np.ndarray:
     return np.zeros(size, bool) if valid is None else ~np.asarray(valid, bool)
 
 
-def _with_nulls(arr: pa.Array, null_mask: np.ndarray) -> pa.Array:
+def with_nulls(arr: pa.Array, null_mask: np.ndarray) -> pa.Array:
     if not null_mask.any():
         return arr
     return pc.if_else(pa.array(null_mask), pa.nulls(len(arr), pa.string()), arr)

@@ -55,7 +55,7 @@ def build_customers(rng: np.random.Generator, world: World) -> tuple[RawBatch, n
         "customer_id": r.ids("C", number, 7),
         "full_name": r.concat(surnames, " ", givens),
         "phone": r.integers(phone),
-        "email": r._with_nulls(email, rng.random(n) < 0.05),
+        "email": r.with_nulls(email, rng.random(n) < 0.05),
         "birth_date": r.dates(_day(world.created_s) - age_days, individual & (rng.random(n) > 0.06)),
         "gender": r.labels(("male", "female"), world.is_female.astype(int), individual),
         "city": r.labels(k.CITIES, world.city),
@@ -346,7 +346,7 @@ def build_calls(
         "agent_id": r.ids("A", rng.integers(1, 121, m), 3),
         "outcome": r.labels(k.CALL_OUTCOMES, outcome),
         "satisfaction_score": r.integers(score, has_score),
-        "campaign_id": r._with_nulls(
+        "campaign_id": r.with_nulls(
             r.concat("CMP-", r.months(_day(started)), "-", campaign_code), ~campaign
         ),
         "updated_at": r.timestamps(rng, started + duration, rng.random(m) < 0.7),

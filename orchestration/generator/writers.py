@@ -68,7 +68,7 @@ def place(batch: RawBatch, ext: str) -> PlacedBatch:
     n = batch.data.num_rows
     order = np.lexsort((np.arange(n), batch.sort_key, batch.file_key))
     keys = batch.file_key[order]
-    starts = np.concatenate(([0], np.flatnonzero(np.diff(keys)) + 1)).astype(np.int64)
+    starts = np.concatenate(([0] if n else [], np.flatnonzero(np.diff(keys)) + 1)).astype(np.int64)
     counts = np.diff(np.append(starts, n))
     names = [file_name(batch.table, int(key), ext) for key in keys[starts]]
     sorted_batch = RawBatch(
