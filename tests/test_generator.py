@@ -490,3 +490,70 @@ def test_cli_writes_parquet(tmp_path: Path) -> None:
     assert files and all(date.fromisoformat(f.stem.split("_")[-1]) <= date(2024, 3, 31) for f in files)
     frame = pd.read_parquet(files[0])
     assert list(frame.columns) == list(RAW_TABLES["orders"].columns)
+
+
+# -- end to end: the real ingest and dbt staging agree with the truth --------------------------------
+def test_real_ingest_and_staging_match_the_truth(clm_env: dict[str, str], dbt, tmp_path: Path) -> None:
+    import duckdb
+
+    from orchestration.ingest import MissingRequiredColumnError, ingest_all
+    from orchestration.settings import load_settings
+
+    settings = load_settings(clm_env)
+    truth = tmp_path / "truth"
+    generate(scale=0.005, seed=21, out=settings.landing_dir, dirty=0.03, truth=truth)
+    ingest_all(settings)
+    dbt("run", "--select", "staging")
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
+        rejected = con.sql(
+            "select table_name, file_name, file_row_number, rejection_reason from staging.stg_crm__rejected_rows"
+        ).fetchall()
+        reconciliation = con.sql("select * from staging.stg_crm__row_reconciliation").df()
+    bad = pd.read_csv(truth / "bad_rows.csv")
+    expected = set(map(tuple, bad[["table", "file_name", "file_row_number", "reason"]].to_numpy().tolist()))
+    assert set(rejected) == expected
+    counts = pd.read_csv(truth / "expected_counts.csv").rename(columns={"table": "table_name"})
+    merged = counts.merge(reconciliation, on="table_name", suffixes=("", "_staging"))
+    assert len(merged) == len(RAW_TABLES)
+    for column in ("raw_rows", "staged_rows", "rejected_rows", "superseded_rows"):
+        assert (merged[column] == merged[f"{column}_staging"]).all(), column
+    # the quarantined file, landed by hand, is refused by ingest
+    cases = pd.read_csv(truth / "bad_files.csv").set_index("case")
+    name = cases.loc["missing_required_column", "file_name"]
+    target = settings.landing_dir / name
+    target.write_bytes((truth / "quarantine" / name).read_bytes())
+    with pytest.raises(MissingRequiredColumnError):
+        ingest_all(settings)
+
+
+def test_dirty_rows_are_extra_and_leave_the_clean_data_intact(tmp_path: Path) -> None:
+    generate(scale=0.003, seed=9, out=tmp_path / "clean", truth=tmp_path / "clean_truth")
+    generate(scale=0.003, seed=9, out=tmp_path / "dirty", dirty=0.05, truth=tmp_path / "dirty_truth")
+    clean_counts = pd.read_csv(tmp_path / "clean_truth" / "expected_counts.csv").set_index("table")
+    dirty_counts = pd.read_csv(tmp_path / "dirty_truth" / "expected_counts.csv").set_index("table")
+    assert (clean_counts["staged_rows"] == dirty_counts["staged_rows"]).all()
+    assert (clean_counts["superseded_rows"] == dirty_counts["superseded_rows"]).all()
+    for table, spec in RAW_TABLES.items():
+        columns = list(spec.columns)
+        clean = read_landing(tmp_path / "clean", table)[columns]
+        dirty = read_landing(tmp_path / "dirty", table)[columns]
+        missing = clean.merge(dirty.drop_duplicates(), how="left", on=columns, indicator=True)
+        assert (missing["_merge"] == "both").all(), table
+        # every bad row is one extra row (a duplicate's copy stands in for its rejected original)
+        assert len(dirty) == len(clean) + dirty_counts.loc[table, "rejected_rows"]
+
+
+def test_parquet_landing_points_bad_rows_at_real_rows(tmp_path: Path) -> None:
+    out, truth = tmp_path / "landing", tmp_path / "truth"
+    generate(scale=0.002, seed=4, out=out, fmt="parquet", dirty=0.05, truth=truth)
+    bad = pd.read_csv(truth / "bad_rows.csv", dtype={"record_id": str}, keep_default_na=False)
+    assert not bad.empty and bad["file_name"].str.endswith(".parquet").all()
+    for row in bad.itertuples():
+        data = pd.read_parquet(out / row.file_name)
+        assert list(data.columns[: len(RAW_TABLES[row.table].columns)]) == list(RAW_TABLES[row.table].columns)
+        line = data.iloc[row.file_row_number - 1].fillna("")
+        spec = RAW_TABLES[row.table]
+        record = line[spec.id_column] if spec.id_column else f"{line['channel']}|{line['month']}"
+        assert record == row.record_id, row
+    quarantined = pd.read_csv(truth / "bad_files.csv").set_index("case").loc["missing_required_column", "file_name"]
+    assert quarantined.endswith(".parquet") and (truth / "quarantine" / quarantined).exists()
