@@ -334,7 +334,9 @@ def build_calls(
         known, phone[np.maximum(customer, 0)], 13_000_000_000 + rng.integers(0, 6_999_999_999, m)
     )
     direction = ENUMS["calls"]["direction"]
-    campaign_code = r.labels(("S", "S", "S", "S", "R", "W"), purpose)
+    # campaign ids like 'CMP-2024-03-S': one campaign per month and kind (sales, retention, win-back)
+    code_by_purpose = {"sales": "S", "retention": "R", "win_back": "W"}
+    campaign_code = r.labels(tuple(code_by_purpose.get(p, "") for p in purposes), purpose)
     columns = {
         "call_id": r.ids("K", np.arange(1, m + 1), 9),
         "direction": r.noisy_enum(rng, direction, np.where(inbound, 0, 1)),
