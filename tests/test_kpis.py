@@ -90,7 +90,8 @@ def isolated_env(root: Path, landing: Path, target: str = "duckdb") -> dict[str,
 def build_kpis(env: dict[str, str]) -> Warehouse:
     ingest_all(load_settings(env))
     dbt = DbtRunner(env)
-    dbt("run", "--select", *KPI_MODELS)
+    # build, not run: the models need the seeds (stage labels, tier labels); tests come next, on the KPI area
+    dbt("build", "--select", *KPI_MODELS, "--exclude", "resource_type:test", "resource_type:unit_test")
     dbt("test", "--select", *KPI_TESTS)  # unit tests, identity tests and column tests of the KPI area
     return Warehouse(env)
 
@@ -346,7 +347,9 @@ def test_postgres_gives_the_same_kpis_and_curves(duckdb_warehouse: Warehouse, po
     keys = ["month_start_date", "dimension_name", "dimension_value"]
     on_duckdb = kpis(duckdb_warehouse).drop(columns=["month_end_date"]).sort_values(keys).reset_index(drop=True)
     on_postgres = kpis(postgres_warehouse).drop(columns=["month_end_date"]).sort_values(keys).reset_index(drop=True)
-    pd.testing.assert_frame_equal(on_postgres, on_duckdb, check_dtype=False, rtol=1e-9)
+    # CLV is discounted with floating-point powers upstream, so engines agree to about 1e-9 relative there;
+    # counts and rates of counts must be identical, and a difference of one customer is far above 1e-6
+    pd.testing.assert_frame_equal(on_postgres, on_duckdb, check_dtype=False, rtol=1e-6)
     survival_sql = (
         "select cohort_key, months_since_acquisition, customers_at_risk, churned_customers, survival_probability"
         " from marts.fct_cohort_survival order by cohort_key, months_since_acquisition"
