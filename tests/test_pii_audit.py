@@ -1,0 +1,61 @@
+"""No raw name, phone or e-mail value appears anywhere outside `raw` (DOMAIN.md §3), on every engine:
+every text column of every table and view in every other schema of a full build is scanned, for whole
+values and for PII embedded inside longer text."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.engines import BuiltWarehouse, query
+
+SYSTEM_SCHEMAS = ("raw", "information_schema", "pg_catalog", "pg_toast")
+TEXT_TYPES = ("varchar", "text", "character varying", "string", "character")
+
+
+def _pii_values(warehouse: BuiltWarehouse) -> set[str]:
+    rows = query(warehouse, """
+        select full_name from raw.customers union select phone from raw.customers
+        union select email from raw.customers union select phone from raw.calls""")
+    return {r[0].strip() for r in rows if r[0] and len(r[0].strip()) >= 5}
+
+
+def _text_columns(warehouse: BuiltWarehouse) -> list[tuple[str, str, str]]:
+    excluded = ", ".join(f"'{s}'" for s in SYSTEM_SCHEMAS)
+    rows = query(warehouse, f"""
+        select table_schema, table_name, column_name, lower(data_type) from information_schema.columns
+        where table_schema not in ({excluded}) and table_schema not like 'pg_temp%'""")
+    return [(s, t, c) for s, t, c, kind in rows if any(kind.startswith(k) for k in TEXT_TYPES)]
+
+
+def _assert_no_pii(warehouse: BuiltWarehouse) -> None:
+    pii = _pii_values(warehouse)
+    assert len(pii) > 100, "the generated data should carry PII to look for"
+    pattern = re.compile("|".join(re.escape(v) for v in sorted(pii, key=len, reverse=True)))
+    columns = _text_columns(warehouse)
+    assert len(columns) > 50
+    leaks = []
+    for schema, table, column in columns:
+        values = query(warehouse, f'select distinct "{column}" from "{schema}"."{table}"')
+        found = [v for (v,) in values if isinstance(v, str) and pattern.search(v)]
+        if found:
+            leaks.append(f"{schema}.{table}.{column}: {found[:3]}")
+    assert not leaks, "raw PII outside raw:\n" + "\n".join(leaks)
+
+
+def test_no_pii_outside_raw_duckdb(duckdb_warehouse: BuiltWarehouse) -> None:
+    _assert_no_pii(duckdb_warehouse)
+
+
+@pytest.mark.postgres
+def test_no_pii_outside_raw_postgres(postgres_warehouse: BuiltWarehouse) -> None:
+    _assert_no_pii(postgres_warehouse)
+
+
+def test_the_scan_would_find_a_leak(duckdb_warehouse: BuiltWarehouse) -> None:
+    """The scan itself can fail: a raw phone number embedded in text is found by the same pattern."""
+    pii = _pii_values(duckdb_warehouse)
+    phone = next(v for v in pii if v.isdigit())
+    pattern = re.compile("|".join(re.escape(v) for v in pii))
+    assert pattern.search(f"call back on {phone} tomorrow")
