@@ -98,8 +98,10 @@ value_tiers as (
 final as (
 
     select
-        {{ dbt.concat(["growth_accounting.customer_id", "'|'", "cast(growth_accounting.month_end_date as " ~ dbt.type_string() ~ ")"]) }}
-            as customer_month_id,
+        {{ dbt.concat([
+            "growth_accounting.customer_id", "'|'",
+            "cast(growth_accounting.month_end_date as " ~ dbt.type_string() ~ ")",
+        ]) }} as customer_month_id,
         growth_accounting.customer_id,
         growth_accounting.month_start_date,
         growth_accounting.month_end_date,

@@ -99,19 +99,29 @@ final as (
         churned_customers,
         active_customers_at_start,
         -- (new + resurrected) / churned; undefined in a month without churn
-        cast(1.0 * (new_customers + resurrected_customers) / nullif(churned_customers, 0) as {{ rate_type }}) as quick_ratio,
-        cast(1.0 * retained_customers / nullif(active_customers_at_start, 0) as {{ rate_type }}) as retention_rate,
+        cast(
+            1.0 * (new_customers + resurrected_customers) / nullif(churned_customers, 0) as {{ rate_type }}
+        ) as quick_ratio,
+        cast(
+            1.0 * retained_customers / nullif(active_customers_at_start, 0) as {{ rate_type }}
+        ) as retention_rate,
         cast(1.0 * churned_customers / nullif(active_customers_at_start, 0) as {{ rate_type }}) as churn_rate,
         buying_customers,
         repeat_buying_customers,
-        cast(1.0 * repeat_buying_customers / nullif(buying_customers, 0) as {{ rate_type }}) as repeat_purchase_rate,
+        cast(
+            1.0 * repeat_buying_customers / nullif(buying_customers, 0) as {{ rate_type }}
+        ) as repeat_purchase_rate,
         completed_orders,
         active_customers_with_clv,
         active_historical_clv_sum,
-        cast(1.0 * active_historical_clv_sum / nullif(active_customers_with_clv, 0) as {{ rate_type }}) as average_historical_clv,
+        cast(
+            1.0 * active_historical_clv_sum / nullif(active_customers_with_clv, 0) as {{ rate_type }}
+        ) as average_historical_clv,
         call_satisfaction_responses,
         call_satisfaction_score_sum,
-        cast(1.0 * call_satisfaction_score_sum / nullif(call_satisfaction_responses, 0) as {{ rate_type }}) as average_call_satisfaction,
+        cast(
+            1.0 * call_satisfaction_score_sum / nullif(call_satisfaction_responses, 0) as {{ rate_type }}
+        ) as average_call_satisfaction,
         complaint_satisfaction_responses,
         complaint_satisfaction_score_sum,
         cast(
@@ -125,12 +135,18 @@ final as (
         complaints_opened,
         severe_complaints_opened,
         active_customers_with_complaint,
-        cast(1.0 * active_customers_with_complaint / nullif(active_customers, 0) as {{ rate_type }}) as complaint_rate,
+        cast(
+            1.0 * active_customers_with_complaint / nullif(active_customers, 0) as {{ rate_type }}
+        ) as complaint_rate,
         active_customers_with_follow_up_call,
-        cast(1.0 * active_customers_with_follow_up_call / nullif(active_customers, 0) as {{ rate_type }}) as follow_up_coverage,
+        cast(
+            1.0 * active_customers_with_follow_up_call / nullif(active_customers, 0) as {{ rate_type }}
+        ) as follow_up_coverage,
         outbound_sales_calls,
         converted_sales_calls,
-        cast(1.0 * converted_sales_calls / nullif(outbound_sales_calls, 0) as {{ rate_type }}) as campaign_conversion_rate
+        cast(
+            1.0 * converted_sales_calls / nullif(outbound_sales_calls, 0) as {{ rate_type }}
+        ) as campaign_conversion_rate
 
     from aggregated
 
