@@ -5,7 +5,6 @@ The partitions start at CLM_HISTORY_START_MONTH (default 2023-01-01, before the 
 month); a month without data rebuilds to nothing.
 """
 
-
 import json
 import os
 from typing import Any
@@ -36,7 +35,9 @@ def backfill_vars(first_month: str, last_month: str) -> dict[str, str]:
     return {"lifecycle_backfill_start_month": first_month, "lifecycle_backfill_end_month": last_month}
 
 
-def lifecycle_backfill_job(manifest: dict[str, Any], partitions_def: dg.MonthlyPartitionsDefinition) -> dg.JobDefinition:
+def lifecycle_backfill_job(
+    manifest: dict[str, Any], partitions_def: dg.MonthlyPartitionsDefinition
+) -> dg.JobDefinition:
     lifecycle_key = dbt_asset_key(manifest, LIFECYCLE_MODEL)
 
     @dg.op(pool=WAREHOUSE_WRITER_POOL, retry_policy=dg.RetryPolicy(max_retries=1, delay=10), out={})

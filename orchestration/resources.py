@@ -24,9 +24,7 @@ WAREHOUSE_WRITER_POOL = "clm_warehouse_writer"
 
 
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(
-        project_dir=str(PROJECT_DIR), profiles_dir=str(PROJECT_DIR), dbt_executable=dbt_executable()
-    )
+    return DbtCliResource(project_dir=str(PROJECT_DIR), profiles_dir=str(PROJECT_DIR), dbt_executable=dbt_executable())
 
 
 def dbt_project_vars() -> dict[str, Any]:

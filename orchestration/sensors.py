@@ -37,7 +37,9 @@ def landed_files_sensor(warehouse_job: UnresolvedAssetJobDefinition) -> dg.Senso
             return dg.SkipReason("no new landed files")
         context.log.info(f"{len(pending)} new landed files, e.g. {pending[0]}")
         return dg.SensorResult(
-            run_requests=[dg.RunRequest(run_key=pending_run_key(pending), tags={"clm/pending_files": str(len(pending))})]
+            run_requests=[
+                dg.RunRequest(run_key=pending_run_key(pending), tags={"clm/pending_files": str(len(pending))})
+            ]
         )
 
     return new_landed_files

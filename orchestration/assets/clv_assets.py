@@ -1,7 +1,6 @@
 """Predictive CLV: fit BG/NBD and Gamma-Gamma on int_customer_purchase_summary (built by dbt) and write
 the results to python_models.*, which dbt reads back as the source `python_models`."""
 
-
 from typing import Any
 
 import dagster as dg
@@ -48,7 +47,9 @@ def replace_table(settings: Settings, table: str, frame: pd.DataFrame, columns: 
             with connection.cursor() as cursor:
                 cursor.execute(f"delete from {SCHEMA}.{table}")
                 if rows:
-                    execute_values(cursor, f"insert into {SCHEMA}.{table} ({column_list}) values %s", rows, page_size=5000)
+                    execute_values(
+                        cursor, f"insert into {SCHEMA}.{table} ({column_list}) values %s", rows, page_size=5000
+                    )
 
 
 def _json_safe(value: object) -> dg.MetadataValue:
@@ -67,7 +68,7 @@ def _json_safe(value: object) -> dg.MetadataValue:
             PARAMETERS_KEY,
             deps=[SUMMARY_KEY],
             group_name="python_models",
-            description="Fitted BG/NBD and Gamma-Gamma parameters (orchestration/clv), one row per model and parameter.",
+            description="Fitted BG/NBD and Gamma-Gamma parameters (orchestration/clv), one row per parameter.",
             owners=["team:data-science"],
             kinds={"python", "scipy"},
         ),

@@ -5,7 +5,6 @@ Two @dbt_assets over one manifest, split at the Python CLV asset: everything dow
 runs before them. The split is exact: the complement of a downstream-closed set has no parent in it.
 """
 
-
 import json
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -23,7 +22,6 @@ LAYER_OWNERS = {
     "marts": "team:analytics-engineering",
     "reference": "team:analytics-engineering",
 }
-RETRY = dg.RetryPolicy(max_retries=1, delay=10)
 
 
 def dbt_layer(props: Mapping[str, Any]) -> str:
@@ -57,12 +55,12 @@ class ClmDbtTranslator(DagsterDbtTranslator):
 
 
 def translator() -> ClmDbtTranslator:
-    return ClmDbtTranslator(
-        settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
-    )
+    return ClmDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
-def _build(context: AssetExecutionContext, dbt: DbtCliResource, extra_vars: dict[str, Any] | None = None) -> Iterator[Any]:
+def _build(
+    context: AssetExecutionContext, dbt: DbtCliResource, extra_vars: dict[str, Any] | None = None
+) -> Iterator[Any]:
     args = ["build"]
     if extra_vars:
         args += ["--vars", json.dumps(extra_vars)]
@@ -78,7 +76,6 @@ def dbt_assets_from(manifest: dict[str, Any]) -> list[dg.AssetsDefinition]:
         name="dbt_before_clv",
         dagster_dbt_translator=translator(),
         pool=WAREHOUSE_WRITER_POOL,
-        retry_policy=RETRY,
     )
     def dbt_before_clv(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
         yield from _build(context, dbt)
@@ -89,7 +86,6 @@ def dbt_assets_from(manifest: dict[str, Any]) -> list[dg.AssetsDefinition]:
         name="dbt_after_clv",
         dagster_dbt_translator=translator(),
         pool=WAREHOUSE_WRITER_POOL,
-        retry_policy=RETRY,
     )
     def dbt_after_clv(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
         yield from _build(context, dbt)

@@ -1,7 +1,6 @@
 """One asset per raw table, keyed like the dbt source (`crm/<table>`) so lineage runs from landing files
 to the marts without a gap."""
 
-
 from collections import Counter
 
 import dagster as dg
@@ -58,7 +57,9 @@ def _ingest_asset(table: str) -> dg.AssetsDefinition:
     def _load(context: AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         loads = ingest_table(warehouse.settings(), table)
         metadata = load_metadata(loads)
-        context.log.info(f"{table}: {metadata['rows_loaded'].value} new rows from {metadata['files_loaded'].value} files")
+        context.log.info(
+            f"{table}: {metadata['rows_loaded'].value} new rows from {metadata['files_loaded'].value} files"
+        )
         return dg.MaterializeResult(metadata=metadata)
 
     return _load

@@ -12,7 +12,6 @@ leaves the published folder as it was. BI users open the file with `open_serving
 access limited to the published folder).
 """
 
-
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -64,7 +63,9 @@ def _export_duckdb(settings: Settings, marts: list[str], folder: Path) -> dict[s
                 f'cast("{name}" as bigint) as "{name}"' if kind == "HUGEINT" else f'"{name}"' for name, kind in columns
             )
             target = folder / f"{mart}.parquet"
-            connection.execute(f"copy (select {select} from marts.{mart}) to '{target}' (format parquet, compression zstd)")
+            connection.execute(
+                f"copy (select {select} from marts.{mart}) to '{target}' (format parquet, compression zstd)"
+            )
             rows[mart] = int(connection.execute(f"select count(*) from marts.{mart}").fetchone()[0])
     return rows
 
@@ -79,7 +80,9 @@ def _export_postgres(settings: Settings, marts: list[str], folder: Path) -> dict
     with open_reader(settings) as reader:
         for mart in marts:
             frame = reader.query(f"select * from marts.{mart}")
-            pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), folder / f"{mart}.parquet", compression="zstd")
+            pq.write_table(
+                pa.Table.from_pandas(frame, preserve_index=False), folder / f"{mart}.parquet", compression="zstd"
+            )
             rows[mart] = len(frame)
     return rows
 
@@ -93,10 +96,13 @@ def _write_serving_file(path: Path, version_dir: Path, rows: dict[str, int], ver
         for mart in rows:
             parquet = (version_dir / f"{mart}.parquet").resolve()
             connection.execute(f"create view marts.{mart} as select * from read_parquet('{parquet}')")
-        connection.execute("create table main.publish_info (version varchar, published_at timestamp, mart varchar, row_count bigint)")
+        connection.execute(
+            "create table main.publish_info (version varchar, published_at timestamp, mart varchar, row_count bigint)"
+        )
         published_at = datetime.now(UTC).replace(tzinfo=None)
         connection.executemany(
-            "insert into main.publish_info values (?, ?, ?, ?)", [(version, published_at, m, n) for m, n in rows.items()]
+            "insert into main.publish_info values (?, ?, ?, ?)",
+            [(version, published_at, m, n) for m, n in rows.items()],
         )
         connection.execute("checkpoint")
 

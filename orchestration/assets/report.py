@@ -1,7 +1,6 @@
 """The run report: rows per mart, rejected rows per reason, where the warehouse and the published files
 are. Written to $CLM_WAREHOUSE_DIR/report.json and printed by `python -m orchestration.run`."""
 
-
 import json
 from pathlib import Path
 from typing import Any
@@ -37,14 +36,16 @@ def build_report(settings: Settings, marts: list[str]) -> dict[str, Any]:
     latest = read_latest(settings)
     return {
         "target": settings.target,
-        "warehouse": str(settings.duckdb_path) if settings.target == "duckdb" else f"postgres database {settings.postgres.database}",
+        "warehouse": str(settings.duckdb_path)
+        if settings.target == "duckdb"
+        else f"postgres database {settings.postgres.database}",
         "published_dir": str(settings.published_dir),
         "serving_file": str(settings.published_dir / "serving.duckdb"),
         "published_version": current.read_text(encoding="utf-8").strip() if current.exists() else None,
         "rows_per_mart": rows,
-        "rejected_rows": [] if rejected is None else [
-            {"table": t, "reason": r, "rows": int(n)} for t, r, n in rejected.itertuples(index=False, name=None)
-        ],
+        "rejected_rows": []
+        if rejected is None
+        else [{"table": t, "reason": r, "rows": int(n)} for t, r, n in rejected.itertuples(index=False, name=None)],
         "dq": {
             "suites": len(latest),
             "failed_error": sorted(n for n, r in latest.items() if r.get("error_failed")),

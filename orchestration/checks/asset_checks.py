@@ -1,7 +1,6 @@
 """The suites as Dagster asset checks: one `gx_suite` check per raw table, on the rejected rows, and per
 mart. Mart checks are blocking: an error-severity failure skips everything downstream (publish)."""
 
-
 from collections.abc import Callable
 from typing import Any
 
@@ -23,14 +22,18 @@ def seed_codes(reader: Any) -> dict[str, list[str]]:
     return {suites.STAGE_CODES: sorted(stages["stage_code"]), suites.TIER_CODES: sorted(tiers["value_tier"])}
 
 
-def run_suite(context: AssetCheckExecutionContext, warehouse: WarehouseResource, build: Callable[[Any], suites.Suite]) -> dg.AssetCheckResult:
+def run_suite(
+    context: AssetCheckExecutionContext, warehouse: WarehouseResource, build: Callable[[Any], suites.Suite]
+) -> dg.AssetCheckResult:
     settings = warehouse.settings()
     with warehouse.reader() as reader:
         suite = build(reader)
         schema, table = suite.relation.split(".")
         if not reader.relation_exists(schema, table):
             return dg.AssetCheckResult(
-                passed=False, severity=dg.AssetCheckSeverity.ERROR, metadata={"error": f"{suite.relation} does not exist"}
+                passed=False,
+                severity=dg.AssetCheckSeverity.ERROR,
+                metadata={"error": f"{suite.relation} does not exist"},
             )
         frame = reader.query(suite.query())
     previous = results.read_latest(settings).get(suite.name)
@@ -54,7 +57,9 @@ def run_suite(context: AssetCheckExecutionContext, warehouse: WarehouseResource,
     )
 
 
-def _check(asset_key: dg.AssetKey, build: Callable[[Any], suites.Suite], blocking: bool, description: str) -> dg.AssetChecksDefinition:
+def _check(
+    asset_key: dg.AssetKey, build: Callable[[Any], suites.Suite], blocking: bool, description: str
+) -> dg.AssetChecksDefinition:
     @dg.asset_check(asset=asset_key, name=CHECK_NAME, blocking=blocking, description=description)
     def _run(context: AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
         return run_suite(context, warehouse, build)
@@ -67,21 +72,34 @@ def raw_checks(raw_key: Callable[[str], dg.AssetKey]) -> list[dg.AssetChecksDefi
     for suite in suites.raw_suites():
         table = suite.relation.split(".")[1]
         checks.append(
-            _check(raw_key(table), lambda _reader, s=suite: s, blocking=True,
-                   description=f"Great Expectations suite {suite.name}: row count never shrinks (error), enums, amounts, freshness (warn).")
+            _check(
+                raw_key(table),
+                lambda _reader, s=suite: s,
+                blocking=True,
+                description=f"Great Expectations suite {suite.name}: row count never shrinks (error); "
+                "enums, amounts, freshness (warn).",
+            )
         )
     return checks
 
 
 def rejected_rows_check(asset_key: dg.AssetKey) -> dg.AssetChecksDefinition:
-    return _check(asset_key, lambda _reader: suites.rejected_rows_suite(), blocking=False,
-                  description="Rejected rows per table and reason: known reason codes (error), share per reason (warn).")
+    return _check(
+        asset_key,
+        lambda _reader: suites.rejected_rows_suite(),
+        blocking=False,
+        description="Rejected rows per table and reason: known reason codes (error), share per reason (warn).",
+    )
 
 
 def mart_checks(mart_keys: dict[str, dg.AssetKey]) -> list[dg.AssetChecksDefinition]:
     return [
-        _check(key, lambda reader, m=model: suites.mart_suite(m, seed_codes(reader)), blocking=True,
-               description=f"Great Expectations suite mart_{model}: keys, seed codes, ranges (error, blocks publishing); "
-                           "row count and amount means against the previous run (warn).")
+        _check(
+            key,
+            lambda reader, m=model: suites.mart_suite(m, seed_codes(reader)),
+            blocking=True,
+            description=f"Great Expectations suite mart_{model}: keys, seed codes, ranges (error, blocks publishing); "
+            "row count and amount means against the previous run (warn).",
+        )
         for model, key in mart_keys.items()
     ]

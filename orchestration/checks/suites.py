@@ -74,14 +74,18 @@ class Suite:
         }
 
 
-def _in_set(column: str, values: tuple[str, ...] | list[str], *, severity: str = ERROR, mostly: float = 1.0, why: str = "") -> Expectation:
+def _in_set(
+    column: str, values: tuple[str, ...] | list[str], *, severity: str = ERROR, mostly: float = 1.0, why: str = ""
+) -> Expectation:
     kwargs: dict[str, Any] = {"column": column, "value_set": list(values)}
     if mostly < 1.0:
         kwargs["mostly"] = mostly
     return Expectation("ExpectColumnValuesToBeInSet", kwargs, severity, why)
 
 
-def _between(column: str, low: float | None, high: float | None, *, severity: str = ERROR, mostly: float = 1.0, why: str = "") -> Expectation:
+def _between(
+    column: str, low: float | None, high: float | None, *, severity: str = ERROR, mostly: float = 1.0, why: str = ""
+) -> Expectation:
     kwargs: dict[str, Any] = {"column": column, "min_value": low, "max_value": high}
     if mostly < 1.0:
         kwargs["mostly"] = mostly
@@ -122,13 +126,20 @@ def _normalise(columns: tuple[str, ...], numbers: tuple[str, ...]) -> Callable[[
     return prepare
 
 
-def _raw_suite(table: str, id_column: str | None, numbers: dict[str, tuple[float | None, float | None]], extra: tuple[Expectation, ...] = ()) -> Suite:
+def _raw_suite(
+    table: str,
+    id_column: str | None,
+    numbers: dict[str, tuple[float | None, float | None]],
+    extra: tuple[Expectation, ...] = (),
+) -> Suite:
     enums = ENUMS.get(table, {})
     expectations: list[Expectation] = [
         _in_set(c, v, severity=WARN, mostly=RAW_MOSTLY, why="enum after normalisation") for c, v in enums.items()
     ]
     if id_column:
-        expectations.append(_not_null(id_column, severity=WARN, mostly=RAW_MOSTLY, why="rows without an id are rejected"))
+        expectations.append(
+            _not_null(id_column, severity=WARN, mostly=RAW_MOSTLY, why="rows without an id are rejected")
+        )
     for column, (low, high) in numbers.items():
         expectations.append(_between(column, low, high, severity=WARN, mostly=RAW_MOSTLY, why="amount range"))
     expectations.append(
@@ -150,7 +161,9 @@ def _raw_suite(table: str, id_column: str | None, numbers: dict[str, tuple[float
 def raw_suites() -> list[Suite]:
     return [
         _raw_suite("customers", "customer_id", {}),
-        _raw_suite("orders", "order_id", {"gross_amount": (0, None), "discount_amount": (0, None), "cost_amount": (0, None)}),
+        _raw_suite(
+            "orders", "order_id", {"gross_amount": (0, None), "discount_amount": (0, None), "cost_amount": (0, None)}
+        ),
         _raw_suite("calls", "call_id", {"duration_seconds": (0, None), "satisfaction_score": (1, 5)}),
         _raw_suite("complaints", "complaint_id", {"compensation_amount": (0, None), "satisfaction_score": (1, 5)}),
         _raw_suite("marketing_spend", None, {"spend_amount": (0, None)}),
@@ -187,7 +200,13 @@ def rejected_rows_suite() -> Suite:
         columns=("table_name", "rejection_reason", "rejected_rows", "raw_rows", "rejected_share"),
         expectations=(
             _in_set("rejection_reason", REJECTION_REASONS, why="reason codes of DOMAIN.md §3"),
-            _between("rejected_share", 0, MAX_REJECTED_SHARE_PER_REASON, severity=WARN, why="share of a table's raw rows per reason"),
+            _between(
+                "rejected_share",
+                0,
+                MAX_REJECTED_SHARE_PER_REASON,
+                severity=WARN,
+                why="share of a table's raw rows per reason",
+            ),
         ),
         row_count_policy="none",
         sql=REJECTED_SHARE_SQL,
@@ -213,40 +232,66 @@ class MartSpec:
 
 MART_SPECS: dict[str, MartSpec] = {
     "dim_customers": MartSpec(
-        keys=("customer_id",), not_null=("stage_code", "created_date"), stage_columns=("stage_code",),
-        tier_columns=("value_tier",), ranges={"days_since_last_order": (0, None), "net_spend_to_date_amount": (0, None)},
-        amounts=("net_spend_to_date_amount",), min_rows=1,
+        keys=("customer_id",),
+        not_null=("stage_code", "created_date"),
+        stage_columns=("stage_code",),
+        tier_columns=("value_tier",),
+        ranges={"days_since_last_order": (0, None), "net_spend_to_date_amount": (0, None)},
+        amounts=("net_spend_to_date_amount",),
+        min_rows=1,
     ),
     "fct_customer_lifecycle_monthly": MartSpec(
-        keys=("customer_id", "month_start_date"), not_null=("stage_code",), stage_columns=("stage_code", "previous_stage_code"),
-        ranges={"months_in_stage": (1, None), "net_spend_amount": (0, None)}, amounts=("net_spend_amount",), min_rows=1,
+        keys=("customer_id", "month_start_date"),
+        not_null=("stage_code",),
+        stage_columns=("stage_code", "previous_stage_code"),
+        ranges={"months_in_stage": (1, None), "net_spend_amount": (0, None)},
+        amounts=("net_spend_amount",),
+        min_rows=1,
     ),
     "fct_customer_clv": MartSpec(
-        keys=("customer_id",), ranges={"p_alive": (0, 1), "expected_purchases": (0, None)},
-        amounts=("lifetime_profit", "historical_clv", "total_clv"), min_rows=1,
+        keys=("customer_id",),
+        ranges={"p_alive": (0, 1), "expected_purchases": (0, None)},
+        amounts=("lifetime_profit", "historical_clv", "total_clv"),
+        min_rows=1,
     ),
-    "fct_customer_value_tiers": MartSpec(keys=("customer_id",), tier_columns=("value_tier", "predicted_value_tier"), min_rows=1),
-    "fct_early_warning": MartSpec(keys=("customer_id",), stage_columns=("stage_code",), ranges={"risk_score": (0, 100), "p_alive": (0, 1)}),
-    "fct_call_list": MartSpec(keys=("call_date", "customer_id"), ranges={"risk_score": (0, 100), "call_rank": (1, None)}),
-    "fct_lifecycle_transitions": MartSpec(keys=("transition_key",), stage_columns=("to_stage_code",), ranges={"customers": (1, None)}),
-    "fct_stage_durations": MartSpec(keys=("stage_spell_key",), stage_columns=("stage_code",), ranges={"months_in_spell": (1, None)}),
+    "fct_customer_value_tiers": MartSpec(
+        keys=("customer_id",), tier_columns=("value_tier", "predicted_value_tier"), min_rows=1
+    ),
+    "fct_early_warning": MartSpec(
+        keys=("customer_id",), stage_columns=("stage_code",), ranges={"risk_score": (0, 100), "p_alive": (0, 1)}
+    ),
+    "fct_call_list": MartSpec(
+        keys=("call_date", "customer_id"), ranges={"risk_score": (0, 100), "call_rank": (1, None)}
+    ),
+    "fct_lifecycle_transitions": MartSpec(
+        keys=("transition_key",), stage_columns=("to_stage_code",), ranges={"customers": (1, None)}
+    ),
+    "fct_stage_durations": MartSpec(
+        keys=("stage_spell_key",), stage_columns=("stage_code",), ranges={"months_in_spell": (1, None)}
+    ),
     "fct_stage_duration_summary": MartSpec(keys=("stage_code",), stage_columns=("stage_code",)),
     "fct_stage_tier_counts": MartSpec(keys=("stage_tier_key",), ranges={"customers": (0, None)}),
     "fct_value_pareto": MartSpec(
-        keys=("customer_id",), ranges={"cumulative_customer_share": (0, 1), "cumulative_clv_share": (None, None)},
+        keys=("customer_id",),
+        ranges={"cumulative_customer_share": (0, 1), "cumulative_clv_share": (None, None)},
     ),
     "fct_value_tier_summary": MartSpec(ranges={"customer_share": (0, 1), "customers": (0, None)}),
     "fct_value_tiers_monthly": MartSpec(keys=("customer_id", "month_start_date"), tier_columns=("value_tier",)),
     "fct_acquisition_costs": MartSpec(
-        keys=("acquisition_channel", "month_start_date"), ranges={"spend_amount": (0, None), "customers_acquired": (0, None)},
+        keys=("acquisition_channel", "month_start_date"),
+        ranges={"spend_amount": (0, None), "customers_acquired": (0, None)},
         amounts=("spend_amount",),
     ),
     "fct_churn_analysis": MartSpec(keys=("churn_event_id",), ranges={"tenure_days_at_churn": (0, None)}),
-    "fct_cohort_retention": MartSpec(keys=("cohort_month_id",), ranges={"purchasing_share": (0, 1), "active_share": (0, 1)}),
+    "fct_cohort_retention": MartSpec(
+        keys=("cohort_month_id",), ranges={"purchasing_share": (0, 1), "active_share": (0, 1)}
+    ),
     "fct_cohort_survival": MartSpec(keys=("survival_point_id",), ranges={"survival_probability": (0, 1)}),
     "fct_customer_kpi_monthly": MartSpec(keys=("customer_month_id",), stage_columns=("stage_code",), min_rows=1),
     "kpi_monthly": MartSpec(
-        keys=("kpi_month_id",), ranges={"retention_rate": (0, 1), "churn_rate": (0, 1), "repeat_purchase_rate": (0, 1)}, min_rows=1,
+        keys=("kpi_month_id",),
+        ranges={"retention_rate": (0, 1), "churn_rate": (0, 1), "repeat_purchase_rate": (0, 1)},
+        min_rows=1,
     ),
     "metricflow_time_spine": MartSpec(keys=("date_day",), min_rows=1),
 }
@@ -261,10 +306,20 @@ def mart_suite(model: str, codes: dict[str, list[str]]) -> Suite:
         expectations += [_not_null(k, why="primary key") for k in spec.keys]
     expectations += [_not_null(c) for c in spec.not_null]
     # a stage or tier code missing from its seed has no label: an error, as the BI shows blanks
-    expectations += [_in_set(c, codes[STAGE_CODES], why="stage codes of the lifecycle framework seed") for c in spec.stage_columns]
+    expectations += [
+        _in_set(c, codes[STAGE_CODES], why="stage codes of the lifecycle framework seed") for c in spec.stage_columns
+    ]
     expectations += [_in_set(c, codes[TIER_CODES], why="tiers of the value tier seed") for c in spec.tier_columns]
-    expectations += [_between(c, low, high, why="range") for c, (low, high) in spec.ranges.items() if low is not None or high is not None]
-    columns = tuple(dict.fromkeys([*spec.keys, *spec.not_null, *spec.stage_columns, *spec.tier_columns, *spec.ranges, *spec.amounts]))
+    expectations += [
+        _between(c, low, high, why="range")
+        for c, (low, high) in spec.ranges.items()
+        if low is not None or high is not None
+    ]
+    columns = tuple(
+        dict.fromkeys(
+            [*spec.keys, *spec.not_null, *spec.stage_columns, *spec.tier_columns, *spec.ranges, *spec.amounts]
+        )
+    )
     return Suite(
         name=f"mart_{model}",
         relation=f"marts.{model}",

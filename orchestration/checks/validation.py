@@ -34,24 +34,38 @@ def run_time_expectations(suite: Suite, previous: dict[str, Any] | None) -> list
     previous = previous or {}
     previous_rows = previous.get("row_count")
     if suite.min_rows:
-        extra.append(Expectation("ExpectTableRowCountToBeBetween", {"min_value": suite.min_rows}, ERROR, "the mart is not empty"))
+        extra.append(
+            Expectation("ExpectTableRowCountToBeBetween", {"min_value": suite.min_rows}, ERROR, "the mart is not empty")
+        )
     if previous_rows is not None and suite.row_count_policy == "never_shrinks":
         extra.append(
-            Expectation("ExpectTableRowCountToBeBetween", {"min_value": int(previous_rows)}, suite.row_count_severity,
-                        f"raw tables only grow (previous run: {previous_rows} rows)")
+            Expectation(
+                "ExpectTableRowCountToBeBetween",
+                {"min_value": int(previous_rows)},
+                suite.row_count_severity,
+                f"raw tables only grow (previous run: {previous_rows} rows)",
+            )
         )
     elif previous_rows is not None and suite.row_count_policy == "max_drop":
         floor = math.floor(int(previous_rows) * (1 - MAX_RELATIVE_CHANGE))
         extra.append(
-            Expectation("ExpectTableRowCountToBeBetween", {"min_value": floor}, suite.row_count_severity,
-                        f"at most {MAX_RELATIVE_CHANGE:.0%} fewer rows than the previous run ({previous_rows})")
+            Expectation(
+                "ExpectTableRowCountToBeBetween",
+                {"min_value": floor},
+                suite.row_count_severity,
+                f"at most {MAX_RELATIVE_CHANGE:.0%} fewer rows than the previous run ({previous_rows})",
+            )
         )
     for column, mean in (previous.get("means") or {}).items():
         if column in suite.tracked_means and mean is not None and math.isfinite(mean) and mean != 0:
             low, high = sorted((mean * (1 - MAX_RELATIVE_CHANGE), mean * (1 + MAX_RELATIVE_CHANGE)))
             extra.append(
-                Expectation("ExpectColumnMeanToBeBetween", {"column": column, "min_value": low, "max_value": high}, WARN,
-                            f"mean within {MAX_RELATIVE_CHANGE:.0%} of the previous run ({mean:.4g})")
+                Expectation(
+                    "ExpectColumnMeanToBeBetween",
+                    {"column": column, "min_value": low, "max_value": high},
+                    WARN,
+                    f"mean within {MAX_RELATIVE_CHANGE:.0%} of the previous run ({mean:.4g})",
+                )
             )
     return extra
 
@@ -59,15 +73,19 @@ def run_time_expectations(suite: Suite, previous: dict[str, Any] | None) -> list
 _CONTEXT: dict[str, Any] = {}
 
 
-def _gx_batch(frame: pd.DataFrame) -> Any:
+def _gx_context() -> Any:
+    """One ephemeral GX context per process (nothing is written to disk by GX itself)."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no usage events leave the machine
     import great_expectations as gx
 
     if "context" not in _CONTEXT:
         _CONTEXT["context"] = gx.get_context(mode="ephemeral")
-    context = _CONTEXT["context"]
+    return _CONTEXT["context"]
+
+
+def _gx_batch(frame: pd.DataFrame) -> Any:
     name = f"frame_{uuid.uuid4().hex[:12]}"
-    asset = context.data_sources.add_or_update_pandas("clm").add_dataframe_asset(name)
+    asset = _gx_context().data_sources.add_or_update_pandas("clm").add_dataframe_asset(name)
     return asset.add_batch_definition_whole_dataframe("all").get_batch(batch_parameters={"dataframe": frame})
 
 
@@ -78,7 +96,9 @@ def _observed(result: dict[str, Any]) -> Any:
     return {k: result[k] for k in keys if k in result}
 
 
-def validate(suite: Suite, frame: pd.DataFrame, previous: dict[str, Any] | None = None, run_id: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+def validate(
+    suite: Suite, frame: pd.DataFrame, previous: dict[str, Any] | None = None, run_id: str | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """(summary, full GX result) of the suite on the frame. The summary says whether an error-severity
     expectation failed (`error_failed`) and carries the row count and means for the next run."""
     import great_expectations as gx
@@ -86,22 +106,25 @@ def validate(suite: Suite, frame: pd.DataFrame, previous: dict[str, Any] | None 
     prepared = suite.prepare(frame) if suite.prepare else frame
     prepared = _numeric(prepared)
     expectations = [*suite.expectations, *run_time_expectations(suite, previous)]
-    gx_suite = gx.ExpectationSuite(name=suite.name)
+    gx_suite = _gx_context().suites.add(gx.ExpectationSuite(name=f"{suite.name}_{uuid.uuid4().hex[:12]}"))
     for expectation in expectations:
         cls = getattr(gx.expectations, expectation.type)
-        gx_suite.add_expectation(cls(**expectation.kwargs, meta={"severity": expectation.severity, "why": expectation.why}))
+        meta = {"severity": expectation.severity, "why": expectation.why}
+        gx_suite.add_expectation(cls(**expectation.kwargs, meta=meta))
     result = _gx_batch(prepared).validate(gx_suite, result_format="SUMMARY")
     outcomes = []
     for item in result.results:
         config = item.expectation_config
-        outcomes.append({
-            "type": config.type,
-            "kwargs": {k: v for k, v in config.kwargs.items() if k != "batch_id"},
-            "severity": config.meta.get("severity", ERROR),
-            "why": config.meta.get("why", ""),
-            "success": bool(item.success),
-            "observed": _observed(item.result or {}),
-        })
+        outcomes.append(
+            {
+                "type": config.type,
+                "kwargs": {k: v for k, v in config.kwargs.items() if k != "batch_id"},
+                "severity": config.meta.get("severity", ERROR),
+                "why": config.meta.get("why", ""),
+                "success": bool(item.success),
+                "observed": _observed(item.result or {}),
+            }
+        )
     failed = [o for o in outcomes if not o["success"]]
     means = {}
     for column in suite.tracked_means:
