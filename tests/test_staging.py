@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import hmac
+import json
 import os
 import re
 import subprocess
@@ -539,3 +540,59 @@ def test_generated_dirty_data_reconciles_with_the_truth(
     unexpected = {k: v for k, v in rejected.items() if k not in injected}
     assert (not_found, unexpected) == ({}, {})
     assert counts == expected_counts
+
+
+SPARK_SCRIPT = """
+import json, sys
+from pyspark.sql import SparkSession
+from orchestration.contract import RAW_TABLES, raw_table_ddl
+from tests.test_staging import LOADED_AT, build_scenario
+
+spark = SparkSession.builder.enableHiveSupport().getOrCreate()
+if sys.argv[1] == "load":
+    spark.sql("create database if not exists raw")
+    for table in RAW_TABLES:
+        # Spark wants `string` (or a length) where the contract's portable DDL says `varchar`
+        spark.sql(raw_table_ddl(table).replace(" varchar", " string") + " using parquet")
+        columns = RAW_TABLES[table].columns
+        rows = [(*[r.values.get(c) for c in columns], r.raw_row_id, r.file_name, r.file_row_number, "0" * 64,
+                 LOADED_AT) for r in build_scenario().rows if r.table == table]
+        spark.createDataFrame(rows, schema=spark.table(f"raw.{table}").schema).write.insertInto(f"raw.{table}")
+else:
+    result = {table: [[str(v) for v in row] for row in spark.sql(
+        f"select _raw_row_id, row_disposition, rejection_reason from staging.base_crm__{table}").collect()]
+        for table in RAW_TABLES}
+    result["hashes"] = [[str(v) for v in row] for row in spark.sql(
+        "select customer_id, created_at, full_name_hash, phone_hash, email_hash from staging.stg_crm__customers"
+        " where customer_id in ('C1', 'C2', 'C3', 'C4')").collect()]
+    print("RESULT" + json.dumps(result))
+"""
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+@pytest.mark.skipif(os.environ.get("CLM_TEST_SPARK") != "1", reason="set CLM_TEST_SPARK=1 (needs Java; minutes)")
+def test_staging_on_spark(clm_env: dict[str, str], tmp_path: Path) -> None:
+    """The same hand-made rows through the same models on Spark (dbt-spark session, local metastore)."""
+    env = dict(clm_env, CLM_TARGET="spark", PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+
+    def spark(mode: str) -> str:
+        proc = subprocess.run([sys.executable, "-c", SPARK_SCRIPT, mode], env=env, cwd=tmp_path,
+                              capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        return proc.stdout
+
+    spark("load")
+    cmd = [str(Path(sys.executable).parent / "dbt"), "run", "--select", "staging",
+           "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
+    proc = subprocess.run(cmd, env=env, cwd=tmp_path, capture_output=True, text=True)  # metastore in cwd
+    assert proc.returncode == 0, proc.stdout[-5000:]
+    result = json.loads(spark("query").split("RESULT", 1)[1])
+
+    actual = {rid: reason if disposition == "rejected" else disposition
+              for table in RAW_TABLES for rid, disposition, reason in result[table]}
+    assert actual == {r.raw_row_id: r.expected for r in build_scenario().rows}
+    hashes = {row[0]: row[1:] for row in result["hashes"]}
+    assert {row[0] for row in hashes.values()} == {"2024-01-01 10:00:00"}
+    assert hashes["C1"][1:] == [expected_hmac("Zhang Wei"), expected_hmac("13800001234"),
+                                expected_hmac("zhang.wei@example.com")]

@@ -80,9 +80,9 @@
         partition by pre_version_reason, {{ key_columns | join(', ') }} order by {{ staging_version_order() }}
     {%- endset -%}
     row_number() over ({{ window }}) as version_rank,
-    first_value(updated_at) over (
-        {{ window }} rows between unbounded preceding and unbounded following
-    ) as current_updated_at
+    {#- the rank-1 version has the latest updated_at (or none, when no version has one): max() over the
+        whole partition is that value, and much cheaper than first_value over a full frame -#}
+    max(updated_at) over (partition by pre_version_reason, {{ key_columns | join(', ') }}) as current_updated_at
 {%- endmacro %}
 
 {#- Two versions "have the same updated_at" when both are equal, or both have none (a file without
