@@ -12,7 +12,7 @@
     unique_key='customer_id',
     strategy='check',
     check_cols=['stage_code', 'prospect_status'],
-    invalidate_hard_deletes=true,
+    hard_deletes='invalidate',
 ) }}
 
 select
