@@ -40,7 +40,9 @@ FACT_ORDER = "order by customer_id, month_start_date"
 # ---------------------------------------------------------------- helpers shared with test_lifecycle_truth
 
 
-def generate_landing(out: Path, *, scale: float, start: str, end: str, seed: int = 42, truth: Path | None = None) -> Path:
+def generate_landing(
+    out: Path, *, scale: float, start: str, end: str, seed: int = 42, truth: Path | None = None
+) -> Path:
     """Run the demo-data generator (clean data) into `out`; returns the landing folder."""
     cmd = [
         sys.executable, "-m", "orchestration.generate", "--scale", str(scale), "--seed", str(seed),
@@ -172,10 +174,9 @@ def test_backfill_rewrites_exactly_the_given_months(clm_env: dict[str, str], gen
     )
     after = fact_rows(env)
     assert len(after) == len(before)
-    telecom = {row[0] for row in fetch(env, "select label_en from reference.lifecycle_framework_labels where framework = 'telecom_5'")}
-    relationship = {
-        row[0] for row in fetch(env, "select label_en from reference.lifecycle_framework_labels where framework = 'relationship_4'")
-    }
+    labels = "select label_en from reference.lifecycle_framework_labels where framework = '{}'"
+    telecom = {row[0] for row in fetch(env, labels.format("telecom_5"))}
+    relationship = {row[0] for row in fetch(env, labels.format("relationship_4"))}
     changed_months = set()
     for old, new in zip(before, after, strict=True):
         month = new[month_column].isoformat()

@@ -13,7 +13,7 @@ are set under the measured values (docs/lifecycle.md) with a margin for generato
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
 import pandas as pd
 import pytest
@@ -36,7 +36,7 @@ def precision_recall(frame: pd.DataFrame, inferred: set[str], latent: set[str]) 
 def compared(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
     tmp = tmp_path_factory.mktemp("truth")
     env = {
-        **__import__("os").environ,
+        **os.environ,
         "CLM_TARGET": "duckdb",
         "CLM_LANDING_DIR": str(tmp / "landing"),
         "CLM_WAREHOUSE_DIR": str(tmp / "warehouse"),
