@@ -15,7 +15,7 @@ from typing import Any
 import dagster as dg
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
-from orchestration.assets.clv_assets import predictive_clv
+from orchestration.assets.clv_assets import SUMMARY_MODEL, predictive_clv_asset
 from orchestration.assets.dbt_assets import dbt_asset_key, dbt_assets_from, mart_models
 from orchestration.assets.ingest_assets import ingest_assets, raw_asset_key
 from orchestration.assets.publish import publish_asset
@@ -52,7 +52,7 @@ def build_definitions(manifest: dict[str, Any] | None = None) -> dg.Definitions:
         assets=[
             *ingest_assets(),
             *dbt_assets_from(manifest),
-            predictive_clv,
+            predictive_clv_asset(dbt_asset_key(manifest, SUMMARY_MODEL)),
             publish_asset(mart_keys),
             report_asset(marts),
         ],

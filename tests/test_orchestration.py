@@ -256,10 +256,12 @@ def test_a_failing_blocking_check_stops_publishing(warehouse: dict[str, Any], mo
     assert not result.success
     materialized = {e.asset_key for e in result.get_asset_materialization_events()}
     assert PUBLISH_KEY not in materialized
-    assert dg.AssetKey(["fct_customer_clv"]) in materialized  # the rest of the build ran
+    assert dbt_asset_key(warehouse["manifest"], "fct_customer_clv") in materialized  # the rest of the build ran
     failed = [c for c in result.get_asset_check_evaluations() if not c.passed and c.check_name == "gx_suite"]
     assert any(
-        c.asset_key == dg.AssetKey(["dim_customers"]) and c.severity == dg.AssetCheckSeverity.ERROR for c in failed
+        c.asset_key == dbt_asset_key(warehouse["manifest"], "dim_customers")
+        and c.severity == dg.AssetCheckSeverity.ERROR
+        for c in failed
     )
     # the previous published copy is intact and readable
     assert (settings.published_dir / "CURRENT").read_text() == current

@@ -86,7 +86,7 @@ def test_webserver_serves_the_graph_and_runs_a_job(clm_env: dict[str, str], monk
         assert all(nodes[tuple(k)] == "ingest" for k in INGEST_KEYS)
         assert nodes[("python_models", "clv_customer_predictions")] == "python_models"
         assert nodes[("serving", "published_marts")] == "serving"
-        assert nodes[("fct_customer_clv",)] == "marts"
+        assert nodes[("marts", "fct_customer_clv")] == "marts"
 
         repos = _graphql(
             url, "{ repositoriesOrError { ... on RepositoryConnection { nodes { name location { name } } } } }"

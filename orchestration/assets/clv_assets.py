@@ -14,7 +14,7 @@ from orchestration.settings import Settings
 SCHEMA = "python_models"
 PARAMETERS_KEY = dg.AssetKey([SCHEMA, "clv_model_parameters"])
 PREDICTIONS_KEY = dg.AssetKey([SCHEMA, "clv_customer_predictions"])
-SUMMARY_KEY = dg.AssetKey(["int_customer_purchase_summary"])
+SUMMARY_MODEL = "int_customer_purchase_summary"  # dbt model (pclv); its asset key comes from the manifest
 PARAMETER_COLUMNS = ("model", "parameter", "value")
 
 
@@ -62,47 +62,52 @@ def _json_safe(value: object) -> dg.MetadataValue:
     return dg.MetadataValue.text(str(value))
 
 
-@dg.multi_asset(
-    specs=[
-        dg.AssetSpec(
-            PARAMETERS_KEY,
-            deps=[SUMMARY_KEY],
-            group_name="python_models",
-            description="Fitted BG/NBD and Gamma-Gamma parameters (orchestration/clv), one row per parameter.",
-            owners=["team:data-science"],
-            kinds={"python", "scipy"},
-        ),
-        dg.AssetSpec(
-            PREDICTIONS_KEY,
-            deps=[SUMMARY_KEY],
-            group_name="python_models",
-            description="Per-customer p_alive, expected purchases, expected spend and margin, predicted future CLV.",
-            owners=["team:data-science"],
-            kinds={"python", "scipy"},
-        ),
-    ],
-    pool=WAREHOUSE_WRITER_POOL,
-    retry_policy=dg.RetryPolicy(max_retries=1, delay=5),
-)
-def predictive_clv(context: AssetExecutionContext, warehouse: WarehouseResource):  # noqa: ANN201
-    settings = warehouse.settings()
-    with warehouse.reader() as reader:
-        summary = reader.query("select * from intermediate.int_customer_purchase_summary")
-    arguments = clv_settings()
-    result = fit_and_score(summary, **arguments)
-    context.log.info(f"fitted on {len(summary)} customers: {result.diagnostics}")
-    replace_table(settings, "clv_model_parameters", result.parameters, PARAMETER_COLUMNS)
-    replace_table(settings, "clv_customer_predictions", result.predictions, PREDICTION_COLUMNS)
-    diagnostics = {f"diagnostics/{k}": _json_safe(v) for k, v in result.diagnostics.items()}
-    yield dg.MaterializeResult(
-        asset_key=PARAMETERS_KEY,
-        metadata={"dagster/row_count": len(result.parameters), **diagnostics},
+def predictive_clv_asset(summary_key: dg.AssetKey) -> dg.AssetsDefinition:
+    """The CLV multi-asset, downstream of the dbt summary model's asset."""
+
+    @dg.multi_asset(
+        specs=[
+            dg.AssetSpec(
+                PARAMETERS_KEY,
+                deps=[summary_key],
+                group_name="python_models",
+                description="Fitted BG/NBD and Gamma-Gamma parameters (orchestration/clv), one row per parameter.",
+                owners=["team:data-science"],
+                kinds={"python", "scipy"},
+            ),
+            dg.AssetSpec(
+                PREDICTIONS_KEY,
+                deps=[summary_key],
+                group_name="python_models",
+                description="Per-customer p_alive, expected purchases, spend and margin per purchase, future CLV.",
+                owners=["team:data-science"],
+                kinds={"python", "scipy"},
+            ),
+        ],
+        pool=WAREHOUSE_WRITER_POOL,
+        retry_policy=dg.RetryPolicy(max_retries=1, delay=5),
     )
-    yield dg.MaterializeResult(
-        asset_key=PREDICTIONS_KEY,
-        metadata={
-            "dagster/row_count": len(result.predictions),
-            "customers_scored": len(result.predictions),
-            "total_predicted_future_clv": float(result.predictions["predicted_future_clv"].sum()),
-        },
-    )
+    def predictive_clv(context: AssetExecutionContext, warehouse: WarehouseResource):  # noqa: ANN201
+        settings = warehouse.settings()
+        with warehouse.reader() as reader:
+            summary = reader.query("select * from intermediate.int_customer_purchase_summary")
+        arguments = clv_settings()
+        result = fit_and_score(summary, **arguments)
+        context.log.info(f"fitted on {len(summary)} customers: {result.diagnostics}")
+        replace_table(settings, "clv_model_parameters", result.parameters, PARAMETER_COLUMNS)
+        replace_table(settings, "clv_customer_predictions", result.predictions, PREDICTION_COLUMNS)
+        diagnostics = {f"diagnostics/{k}": _json_safe(v) for k, v in result.diagnostics.items()}
+        yield dg.MaterializeResult(
+            asset_key=PARAMETERS_KEY,
+            metadata={"dagster/row_count": len(result.parameters), **diagnostics},
+        )
+        yield dg.MaterializeResult(
+            asset_key=PREDICTIONS_KEY,
+            metadata={
+                "dagster/row_count": len(result.predictions),
+                "customers_scored": len(result.predictions),
+                "total_predicted_future_clv": float(result.predictions["predicted_future_clv"].sum()),
+            },
+        )
+
+    return predictive_clv
