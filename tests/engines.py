@@ -4,13 +4,15 @@ inspect a finished warehouse (analyst grants, PII audit). Session-scoped: the bu
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from orchestration.generate import generate
 from orchestration.ingest import ingest_all
 from orchestration.settings import load_settings
-from tests.support import DbtRunner
+from tests.support import PROJECT_DIR, DbtRunner
 
 ENGINE_TEST_SCALE = 0.01
 ENGINE_TEST_SEED = 7
@@ -42,15 +44,25 @@ def base_env(root: Path, landing: Path, target: str) -> dict[str, str]:
 
 def build_warehouse(env: dict[str, str]) -> BuiltWarehouse:
     """Ingest the landing folder and run `dbt build` (seeds, models, snapshots, tests) on env's target."""
-    ingest_all(load_settings(env))
+    if env["CLM_TARGET"] == "spark":
+        # in a child process: its JVM holds the embedded metastore until it exits, and the test
+        # process opens its own session later (spark_query_session)
+        subprocess.run(
+            [sys.executable, "-m", "orchestration.ingest"], env=env, check=True, capture_output=True, cwd=PROJECT_DIR
+        )
+    else:
+        ingest_all(load_settings(env))
     dbt = DbtRunner(env)
     dbt("build")
     return BuiltWarehouse(env=env, dbt=dbt)
 
 
 def query(warehouse: BuiltWarehouse, sql: str) -> list[tuple]:
-    """Rows of `sql` on the warehouse's engine (DuckDB opened read-only, PostgreSQL as the build user)."""
+    """Rows of `sql` on the warehouse's engine (DuckDB opened read-only, PostgreSQL as the build user,
+    Spark through the test process's session on the warehouse folder)."""
     env = warehouse.env
+    if env["CLM_TARGET"] == "spark":
+        return [tuple(row) for row in spark_query_session(Path(env["CLM_WAREHOUSE_DIR"])).sql(sql).collect()]
     if env["CLM_TARGET"] == "duckdb":
         import duckdb
 
@@ -70,3 +82,24 @@ def query(warehouse: BuiltWarehouse, sql: str) -> list[tuple]:
             return cur.fetchall()
     finally:
         conn.close()
+
+
+_spark_sessions: dict[Path, object] = {}
+
+
+def spark_query_session(warehouse_dir: Path):  # noqa: ANN201 - pyspark is imported only when needed
+    """One Spark session per test process (a JVM has one warehouse folder and one metastore), opened on
+    first use after dbt has exited, closed by `close_spark_query_session`."""
+    from orchestration.spark_session import start_session
+
+    if warehouse_dir not in _spark_sessions:
+        if _spark_sessions:
+            raise RuntimeError("a test process can query one Spark warehouse only")
+        _spark_sessions[warehouse_dir] = start_session(warehouse_dir, app_name="clm-tests")
+    return _spark_sessions[warehouse_dir]
+
+
+def close_spark_query_session() -> None:
+    for session in _spark_sessions.values():
+        session.stop()  # type: ignore[attr-defined]
+    _spark_sessions.clear()

@@ -1,6 +1,6 @@
 """What a loader must provide, and the choice of loader by `CLM_TARGET`.
 
-A third engine (Spark) adds a module with a class of this shape and one branch in `open_warehouse`.
+Each engine has a module with a class of this shape and one branch in `open_warehouse`.
 """
 
 from __future__ import annotations
@@ -40,6 +40,11 @@ def open_warehouse(settings: Settings) -> Iterator[Warehouse]:
 
         with PostgresWarehouse.open(settings) as warehouse:
             yield warehouse
+    elif settings.target == "spark":
+        from orchestration.ingest.spark_loader import SparkWarehouse
+
+        with SparkWarehouse.open(settings) as warehouse:
+            yield warehouse
     else:
         raise NotImplementedError(f"ingest into {settings.target!r} is not implemented yet")
 
@@ -54,4 +59,8 @@ def read_ledger_only(settings: Settings) -> list[LedgerEntry]:
         from orchestration.ingest.postgres_loader import read_ledger_readonly as read_postgres
 
         return read_postgres(settings)
+    if settings.target == "spark":
+        from orchestration.ingest.spark_loader import read_ledger_readonly as read_spark
+
+        return read_spark(settings)
     raise NotImplementedError(f"ingest into {settings.target!r} is not implemented yet")
