@@ -49,36 +49,35 @@ completed_orders as (
         and orders.ordered_date <= as_of_dates.as_of_date
 ),
 
+-- base vs cross-sell: same category as the first completed order (a missing category is one category)
+completed_orders_categorised as (
+    select
+        completed_orders.*,
+        (
+            completed_orders.product_category = acquisitions.first_product_category
+            or (completed_orders.product_category is null and acquisitions.first_product_category is null)
+        ) as is_first_category
+    from completed_orders
+    inner join acquisitions
+        on completed_orders.customer_id = acquisitions.customer_id
+),
+
 -- base and cross-sell profit and price concessions of the customer's own completed orders
 order_events as (
     select
-        completed_orders.customer_id,
-        {{ value_month_start('completed_orders.ordered_date') }} as event_month_start,
-        case
-            when
-                completed_orders.product_category = acquisitions.first_product_category
-                or (completed_orders.product_category is null and acquisitions.first_product_category is null)
-                then completed_orders.gross_amount - completed_orders.cost_amount
-            else 0
-        end as base_profit,
-        case
-            when
-                completed_orders.product_category = acquisitions.first_product_category
-                or (completed_orders.product_category is null and acquisitions.first_product_category is null)
-                then 0
-            else completed_orders.gross_amount - completed_orders.cost_amount
-        end as cross_sell_profit,
+        customer_id,
+        {{ value_month_start('ordered_date') }} as event_month_start,
+        case when is_first_category then gross_amount - cost_amount else 0 end as base_profit,
+        case when is_first_category then 0 else gross_amount - cost_amount end as cross_sell_profit,
         0 as referral_gain,
         0 as acquisition_spend_cost,
         0 as acquisition_call_cost,
-        completed_orders.discount_amount as price_concessions,
+        discount_amount as price_concessions,
         0 as service_call_cost,
         0 as complaint_handling_cost,
         0 as compensation_cost,
         0 as negative_referral_cost
-    from completed_orders
-    inner join acquisitions
-        on completed_orders.customer_id = acquisitions.customer_id
+    from completed_orders_categorised
 ),
 
 -- referral gain: a share of the net margin of the referred customer's completed orders placed in
