@@ -102,9 +102,12 @@ def test_dbt_tests_are_checks_on_the_asset_they_test(warehouse: dict[str, Any]) 
     graph = warehouse["definitions"].resolve_asset_graph()
     checks = {(c.asset_key, c.name) for c in graph.asset_check_keys}
     tests = [n for n in manifest["nodes"].values() if n["resource_type"] == "test"]
-    relationship = next(t for t in tests if t.get("test_metadata", {}).get("name") == "relationships")
-    owner = manifest["nodes"][relationship["attached_node"]]["name"]
-    assert (dbt_asset_key(manifest, owner), relationship["name"]) in checks
+    # generic tests (relationships included) sit on the model they are attached to
+    generic = [t for t in tests if t.get("attached_node")]
+    assert generic
+    for test in generic:
+        owner = manifest["nodes"][test["attached_node"]]
+        assert (dbt_asset_key(manifest, owner["name"]), test["name"]) in checks
     singular = [t for t in tests if "test_metadata" not in t and len(t["depends_on"]["nodes"]) == 1]
     assert singular, "the project has single-parent singular tests"
     for test in singular:

@@ -68,6 +68,11 @@ def test_webserver_serves_the_graph_and_runs_a_job(clm_env: dict[str, str], monk
         monkeypatch.setenv(key, value)
     generate(scale=0.002, seed=5, start="2026-01-01", end="2026-03-31", out=clm_env["CLM_LANDING_DIR"])
     build_manifest(clm_env)
+    # runs start at once (the default coordinator queues them for a daemon this test does not start)
+    (Path(clm_env["DAGSTER_HOME"]) / "dagster.yaml").write_text(
+        "run_coordinator:\n  module: dagster.core.run_coordinator\n  class: DefaultRunCoordinator\n"
+        "telemetry:\n  enabled: false\n"
+    )
     port = _free_port()
     url = f"http://127.0.0.1:{port}/graphql"
     log = Path(clm_env["DAGSTER_HOME"]) / "webserver.log"
