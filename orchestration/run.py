@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 import dagster as dg
 
@@ -31,6 +32,7 @@ def main() -> int:
     settings = load_settings()
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
     if os.environ.get("DAGSTER_HOME"):
+        Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
         with dg.DagsterInstance.get() as instance:
             result = run_warehouse_job(instance)
     else:
