@@ -543,13 +543,13 @@ def test_generated_dirty_data_reconciles_with_the_truth(
 
 
 SPARK_SCRIPT = """
-import json, sys
-from pyspark.sql import SparkSession
+import json, os, sys
+from pathlib import Path
 from orchestration.contract import RAW_TABLES, raw_table_ddl
+from orchestration.spark_session import spark_session
 from tests.test_staging import LOADED_AT, build_scenario
 
-spark = SparkSession.builder.enableHiveSupport().getOrCreate()
-if sys.argv[1] == "load":
+def load(spark):
     spark.sql("create database if not exists raw")
     for table in RAW_TABLES:
         # Spark wants `string` (or a length) where the contract's portable DDL says `varchar`
@@ -558,7 +558,8 @@ if sys.argv[1] == "load":
         rows = [(*[r.values.get(c) for c in columns], r.raw_row_id, r.file_name, r.file_row_number, "0" * 64,
                  LOADED_AT) for r in build_scenario().rows if r.table == table]
         spark.createDataFrame(rows, schema=spark.table(f"raw.{table}").schema).write.insertInto(f"raw.{table}")
-else:
+
+def query(spark):
     result = {table: [[str(v) for v in row] for row in spark.sql(
         f"select _raw_row_id, row_disposition, rejection_reason from staging.base_crm__{table}").collect()]
         for table in RAW_TABLES}
@@ -566,6 +567,9 @@ else:
         "select customer_id, created_at, full_name_hash, phone_hash, email_hash from staging.stg_crm__customers"
         " where customer_id in ('C1', 'C2', 'C3', 'C4')").collect()]
     print("RESULT" + json.dumps(result))
+
+with spark_session(Path(os.environ["CLM_WAREHOUSE_DIR"])) as spark:
+    load(spark) if sys.argv[1] == "load" else query(spark)
 """
 
 
@@ -575,6 +579,7 @@ else:
 def test_staging_on_spark(clm_env: dict[str, str], tmp_path: Path) -> None:
     """The same hand-made rows through the same models on Spark (dbt-spark session, local metastore)."""
     env = dict(clm_env, CLM_TARGET="spark", PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+    env.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
 
     def spark(mode: str) -> str:
         proc = subprocess.run([sys.executable, "-c", SPARK_SCRIPT, mode], env=env, cwd=tmp_path,
@@ -585,7 +590,7 @@ def test_staging_on_spark(clm_env: dict[str, str], tmp_path: Path) -> None:
     spark("load")
     cmd = [str(Path(sys.executable).parent / "dbt"), "run", "--select", "staging",
            "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
-    proc = subprocess.run(cmd, env=env, cwd=tmp_path, capture_output=True, text=True)  # metastore in cwd
+    proc = subprocess.run(cmd, env=env, cwd=tmp_path, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-5000:]
     result = json.loads(spark("query").split("RESULT", 1)[1])
 
