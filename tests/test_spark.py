@@ -4,6 +4,7 @@ then the key figures agree with DuckDB's build of the same data: counts exactly,
 
 from __future__ import annotations
 
+import csv
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -89,3 +90,12 @@ def test_money_agrees_within_a_cent_duckdb_spark(
                 assert value_s is not None and abs(float(value_d) - float(value_s)) <= 0.01, (name, row_d, row_s)
             else:
                 assert value_d == value_s, (name, row_d, row_s)
+
+
+def test_seed_text_with_apostrophes_round_trips(spark_warehouse: BuiltWarehouse) -> None:
+    """dbt-spark's session cursor does not escape seed values; macros/spark/spark_seed_rows.sql does."""
+    with (PROJECT_DIR / "seeds" / "stage_strategies.csv").open(encoding="utf-8", newline="") as handle:
+        expected = sorted((row["stage_code"], row["recommended_action_en"]) for row in csv.DictReader(handle))
+    assert any("'" in action for _, action in expected), "the seed no longer has an apostrophe to test"
+    loaded = query(spark_warehouse, "select stage_code, recommended_action_en from reference.stage_strategies")
+    assert sorted(loaded) == expected
