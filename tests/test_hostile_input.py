@@ -111,14 +111,23 @@ HOSTILE_VARS = [
 
 @pytest.mark.parametrize(("name", "value"), HOSTILE_VARS, ids=[n for n, _ in HOSTILE_VARS])
 def test_hostile_vars_fail_naming_the_var(clm_env: dict[str, str], name: str, value: object) -> None:
+    """The same validation runs as the first on-run-start hook of every build (dbt_project.yml)."""
+    proc = DbtRunner(clm_env)("run-operation", "validate_vars", vars={name: value}, check=False)
+    assert proc.returncode != 0
+    assert f"Invalid var '{name}'" in proc.stdout
+
+
+def test_a_hostile_var_stops_the_build_before_any_sql(clm_env: dict[str, str]) -> None:
     _hostile_landing(Path(clm_env["CLM_LANDING_DIR"]))
     ingest_all(load_settings(clm_env))
     dbt = DbtRunner(clm_env)
-    proc = dbt("run", "--select", "stg_crm__customers", vars={name: value}, check=False)
-    assert proc.returncode != 0
-    assert f"Invalid var '{name}'" in proc.stdout
+    name, value = HOSTILE_VARS[0]
+    proc = dbt("run", "--select", "staging", vars={name: value}, check=False)
+    assert proc.returncode != 0 and f"Invalid var '{name}'" in proc.stdout
     warehouse = BuiltWarehouse(env=clm_env, dbt=dbt)
     assert query(warehouse, "select count(*) from raw.orders") == [(3,)]
+    relations = query(warehouse, "select table_name from information_schema.tables where table_schema = 'staging'")
+    assert relations == []
 
 
 def test_hostile_analyst_role_name_is_refused(pg_env: dict[str, str]) -> None:
