@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -125,7 +126,19 @@ def test_webserver_serves_the_graph_and_runs_a_job(clm_env: dict[str, str], monk
             if status in {"SUCCESS", "FAILURE", "CANCELED"}:
                 break
             time.sleep(2)
-        assert status == "SUCCESS", f"run {run_id} ended {status}; see {log}"
+        if status != "SUCCESS":
+            events = _graphql(
+                url,
+                """query($id: ID!) { logsForRun(runId: $id) { ... on EventConnection { events {
+                     __typename ... on MessageEvent { message }
+                     ... on ExecutionStepFailureEvent { error { message stack } }
+                     ... on RunFailureEvent { pipelineName } } } } }""",
+                {"id": run_id},
+            )["logsForRun"]["events"]
+            failures = [
+                e for e in events if "Failure" in e["__typename"] or "error" in (e.get("message") or "").lower()
+            ]
+            raise AssertionError(f"run {run_id} ended {status}: {json.dumps(failures)[-4000:]}")
         import duckdb
 
         with duckdb.connect(str(Path(clm_env["CLM_WAREHOUSE_DIR"]) / "clm.duckdb"), read_only=True) as conn:
