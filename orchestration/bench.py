@@ -49,21 +49,50 @@ def _python(code: str) -> list[str]:
     return [sys.executable, "-c", code]
 
 
+CLV_STEP = """
+import duckdb
+from orchestration.assets.clv_assets import PARAMETER_COLUMNS, clv_settings, replace_table
+from orchestration.clv.scoring import PREDICTION_COLUMNS, fit_and_score
+from orchestration.settings import load_settings
+settings = load_settings()
+con = duckdb.connect(str(settings.duckdb_path), read_only=True)
+summary = con.execute("select * from intermediate.int_customer_purchase_summary").df()
+con.close()
+result = fit_and_score(summary, **clv_settings())
+replace_table(settings, "clv_model_parameters", result.parameters, PARAMETER_COLUMNS)
+replace_table(settings, "clv_customer_predictions", result.predictions, PREDICTION_COLUMNS)
+"""
+
+PUBLISH_STEP = """
+from orchestration.assets.dbt_assets import mart_models
+from orchestration.assets.publish import publish_marts
+from orchestration.manifest import load_manifest
+from orchestration.settings import load_settings
+publish_marts(load_settings(), mart_models(load_manifest()), check_gate=False)
+"""
+
+INGEST_STEP = """
+from orchestration.ingest import ingest_all
+from orchestration.settings import load_settings
+ingest_all(load_settings())
+"""
+
+
 def steps(scale: float, landing: Path, generated: bool) -> list[tuple[str, list[str], str]]:
     gen = [sys.executable, "-m", "orchestration.generate", "--scale", str(scale), "--seed", "42",
            "--out", str(landing)]
     return [
         ("generate", gen if generated else ["true"], "" if generated else "reused"),
-        ("ingest", _python("from orchestration.ingest import ingest_all; "
-                           "from orchestration.settings import load_settings; ingest_all(load_settings())"), ""),
+        ("ingest", _python(INGEST_STEP), "landed files -> raw"),
+        ("dbt parse", [DBT, "parse", *DBT_ARGS], "manifest"),
         ("dbt seed", [DBT, "seed", *DBT_ARGS], ""),
         ("dbt run staging", [DBT, "run", "--select", "staging", *DBT_ARGS], ""),
-        ("dbt run intermediate", [DBT, "run", "--select", "intermediate", *DBT_ARGS], ""),
-        ("predictive clv", [sys.executable, "-m", "orchestration.clv"], "BG/NBD + Gamma-Gamma fit and scoring"),
+        ("dbt run intermediate", [DBT, "run", "--select", "intermediate", *DBT_ARGS], "incl. stage engine"),
+        ("predictive clv", _python(CLV_STEP), "BG/NBD + Gamma-Gamma fit and scoring"),
         ("dbt run marts", [DBT, "run", "--select", "marts", *DBT_ARGS], ""),
         ("dbt snapshot", [DBT, "snapshot", *DBT_ARGS], ""),
         ("dbt test", [DBT, "test", *DBT_ARGS], "all data tests and unit tests"),
-        ("publish", [sys.executable, "-m", "orchestration.assets.publish"], "Parquet + serving.duckdb"),
+        ("publish", _python(PUBLISH_STEP), "Parquet + serving.duckdb"),
     ]
 
 
