@@ -131,7 +131,7 @@ def test_webserver_serves_the_graph_and_runs_a_job(clm_env: dict[str, str], monk
                 url,
                 """query($id: ID!) { logsForRun(runId: $id) { ... on EventConnection { events {
                      __typename ... on MessageEvent { message }
-                     ... on ExecutionStepFailureEvent { error { message stack } }
+                     ... on ExecutionStepFailureEvent { error { message cause { message } } }
                      ... on RunFailureEvent { pipelineName } } } } }""",
                 {"id": run_id},
             )["logsForRun"]["events"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import decimal
 import math
 import os
+import sys
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -73,10 +74,22 @@ def run_time_expectations(suite: Suite, previous: dict[str, Any] | None) -> list
 _CONTEXT: dict[str, Any] = {}
 
 
+def _import_gx() -> Any:
+    """Import GX. GX imports pyspark (installed for the Spark target), and pyspark.sql.connect calls
+    sys.exit(0) when `__main__` has neither a spec nor a file (it takes that for a doctest run), which
+    is how Dagster's run worker and `python -c` start: give such a `__main__` a file name first."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no usage events leave the machine
+    main = sys.modules.get("__main__")
+    if main is not None and getattr(main, "__spec__", None) is None and not hasattr(main, "__file__"):
+        main.__file__ = "<dagster-run-worker>"
+    import great_expectations as gx
+
+    return gx
+
+
 def _gx_context() -> Any:
     """One ephemeral GX context per process (nothing is written to disk by GX itself)."""
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no usage events leave the machine
-    import great_expectations as gx
+    gx = _import_gx()
 
     if "context" not in _CONTEXT:
         _CONTEXT["context"] = gx.get_context(mode="ephemeral")
@@ -101,8 +114,7 @@ def validate(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """(summary, full GX result) of the suite on the frame. The summary says whether an error-severity
     expectation failed (`error_failed`) and carries the row count and means for the next run."""
-    import great_expectations as gx
-
+    gx = _import_gx()
     prepared = suite.prepare(frame) if suite.prepare else frame
     prepared = _numeric(prepared)
     expectations = [*suite.expectations, *run_time_expectations(suite, previous)]
