@@ -13,7 +13,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 UV := $(shell command -v uv 2>/dev/null)
 
-.PHONY: help install manifest demo-data run test test-fast lint validate bench ui postgres clean
+.PHONY: help install manifest demo-data run test test-slow test-fast lint validate bench ui postgres clean
 
 help:
 	@echo "make run        set up, generate demo data if the landing folder is empty, run the main job on DuckDB"
@@ -60,7 +60,11 @@ test: install manifest $(DAGSTER_HOME)/dagster.yaml
 		else echo "PostgreSQL is not reachable and this is not root: start it (make postgres) for the PostgreSQL tests"; fi; \
 	fi
 	$(MAKE) --no-print-directory lint validate
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+	SPARK_LOCAL_IP=127.0.0.1 $(PY) -m pytest -q -m "not slow" $(PYTEST_ARGS)
+
+# Per-area Spark re-runs (each repeats part of what tests/test_spark.py proves for the whole project).
+test-slow: install manifest
+	SPARK_LOCAL_IP=127.0.0.1 CLM_TEST_SPARK=1 $(PY) -m pytest -q -m slow $(PYTEST_ARGS)
 
 test-fast: install manifest
 	$(PY) -m pytest -q -m "not slow and not spark" $(PYTEST_ARGS)
