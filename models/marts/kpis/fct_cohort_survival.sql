@@ -10,7 +10,7 @@ with
 
 durations as (
 
-    select * from {{ ref('int_kpi_customer_churn_durations') }}
+    select * from {{ ref('fct_customer_churn_durations') }}
 
 ),
 
