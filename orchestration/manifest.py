@@ -33,7 +33,7 @@ def dbt_executable() -> str:
 def target_dir(env: dict[str, str] | None = None) -> Path:
     """dbt's target folder: DBT_TARGET_PATH (relative paths are relative to the project) or target/."""
     env = dict(os.environ if env is None else env)
-    path = Path(env.get("DBT_TARGET_PATH", "target"))
+    path = Path(env.get("DBT_TARGET_PATH") or "target")
     return path if path.is_absolute() else PROJECT_DIR / path
 
 

@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_churn_analysis'}}}) }}
 -- fct_churn_analysis describes exactly the churns kpi_monthly counts: one row per churned customer-month.
 with
 

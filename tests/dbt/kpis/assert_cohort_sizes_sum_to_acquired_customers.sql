@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_cohort_retention'}}}) }}
 -- The cohorts partition the acquired customers: their sizes sum to the customers with a first completed
 -- order by the as-of date.
 with

@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_customer_kpi_monthly'}}}) }}
 -- The customers counted as churned in a month are exactly those whose lifecycle stage moved to churned that
 -- month, recomputed here from the lifecycle fact with lag() (independently of previous_stage_code).
 with
