@@ -150,8 +150,16 @@ def main(argv: list[str] | None = None) -> None:
     env = dict(os.environ, CLM_LANDING_DIR=str(landing), CLM_WAREHOUSE_DIR=str(warehouse),
                DBT_TARGET_PATH=str(root / "target"), DBT_LOG_PATH=str(root / "logs"))
     env.setdefault("CLM_TARGET", "duckdb")
-    results = [_run(name, cmd, env, note) for name, cmd, note in steps(args.scale, landing, generated)
-               if name not in args.skip]
+    results: list[StepResult] = []
+    try:
+        for name, cmd, note in steps(args.scale, landing, generated):
+            if name not in args.skip:
+                results.append(_run(name, cmd, env, note))
+    except KeyboardInterrupt:
+        # a long run stopped by hand (Ctrl-C / SIGINT) still records the steps it finished
+        results.append(StepResult("(stopped by hand)", 0.0, 0.0, "later steps not run"))
+    if not results:
+        return
     _append(args.scale, env["CLM_TARGET"], results, _row_counts(env))
     for r in results:
         print(f"{r.name:24s} {r.seconds:8.1f} s {r.peak_mb:8.0f} MB  {r.note}")
