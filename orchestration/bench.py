@@ -125,7 +125,10 @@ def _row_counts(env: dict[str, str]) -> str:
         return ""
     import duckdb
 
-    con = duckdb.connect(str(Path(env["CLM_WAREHOUSE_DIR"]) / "clm.duckdb"), read_only=True)
+    try:
+        con = duckdb.connect(str(Path(env["CLM_WAREHOUSE_DIR"]) / "clm.duckdb"), read_only=True)
+    except duckdb.Error:
+        return ""  # a step stopped by hand may still hold the file
     try:
         parts = [f"{t}: {con.execute(f'select count(*) from raw.{t}').fetchone()[0]:,}"
                  for t in ("customers", "orders", "calls", "complaints")]
@@ -155,9 +158,9 @@ def main(argv: list[str] | None = None) -> None:
         for name, cmd, note in steps(args.scale, landing, generated):
             if name not in args.skip:
                 results.append(_run(name, cmd, env, note))
-    except KeyboardInterrupt:
-        # a long run stopped by hand (Ctrl-C / SIGINT) still records the steps it finished
-        results.append(StepResult("(stopped by hand)", 0.0, 0.0, "later steps not run"))
+    except (KeyboardInterrupt, SystemExit) as stop:
+        # a long run stopped by hand (SIGINT) or a failed step still records the steps it finished
+        results.append(StepResult(f"(stopped: {stop!r:.60})", 0.0, 0.0, "later steps not run"))
     if not results:
         return
     _append(args.scale, env["CLM_TARGET"], results, _row_counts(env))
