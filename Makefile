@@ -9,6 +9,8 @@ export CLM_TARGET ?= duckdb
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 SCALE ?= 1
 DEMO_SCALE ?= 0.1
+# a few bad rows in the demo, so the run's summary shows rejected rows per reason code
+DEMO_DIRTY ?= 0.002
 VENV := .venv
 PY := $(VENV)/bin/python
 UV := $(shell command -v uv 2>/dev/null)
@@ -39,7 +41,7 @@ manifest: install
 demo-data: install
 	@if [ -z "$$(find $(CLM_LANDING_DIR) -type f \( -name '*.csv' -o -name '*.parquet' \) 2>/dev/null | head -1)" ]; then \
 		echo "landing folder $(CLM_LANDING_DIR) is empty: generating demo data at scale $(DEMO_SCALE)"; \
-		$(PY) -m orchestration.generate --scale $(DEMO_SCALE) --out $(CLM_LANDING_DIR); \
+		$(PY) -m orchestration.generate --scale $(DEMO_SCALE) --dirty $(DEMO_DIRTY) --out $(CLM_LANDING_DIR); \
 	else echo "using the files already in $(CLM_LANDING_DIR)"; fi
 
 run: install manifest demo-data $(DAGSTER_HOME)/dagster.yaml
