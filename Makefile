@@ -62,7 +62,7 @@ test: install manifest $(DAGSTER_HOME)/dagster.yaml
 		else echo "PostgreSQL is not reachable and this is not root: start it (make postgres) for the PostgreSQL tests"; fi; \
 	fi
 	$(MAKE) --no-print-directory lint validate
-	SPARK_LOCAL_IP=127.0.0.1 $(PY) -m pytest -q -m "not slow" -n 2 --dist loadgroup --durations=25 $(PYTEST_ARGS)
+	SPARK_LOCAL_IP=127.0.0.1 $(PY) -m pytest -q -m "not slow" -n 2 --dist loadfile --durations=25 $(PYTEST_ARGS)
 
 # Per-area Spark re-runs (each repeats part of what tests/test_spark.py proves for the whole project).
 test-slow: install manifest

@@ -104,14 +104,3 @@ def spark_warehouse(tmp_path_factory: pytest.TempPathFactory, engine_test_landin
     finally:
         close_spark_query_session()
 
-
-SHARED_BUILD_FIXTURES = {"duckdb_warehouse", "postgres_warehouse", "spark_warehouse", "engine_test_landing"}
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under pytest-xdist (`--dist loadgroup`), keep each module on one worker (its module fixtures are
-    built once) and every test that uses the session-wide engine builds on one worker (built once)."""
-    for item in items:
-        uses_shared_build = SHARED_BUILD_FIXTURES & set(getattr(item, "fixturenames", ()))
-        group = "shared_engine_builds" if uses_shared_build else item.module.__name__
-        item.add_marker(pytest.mark.xdist_group(group))
