@@ -18,6 +18,7 @@ from orchestration.spark_session import spark_conf
 from tests.engines import BuiltWarehouse, query
 from tests.support import PROJECT_DIR
 from tests.test_engine_agreement import COUNT_QUERIES, MONEY_QUERIES, _normalise
+from tests.test_pii_audit import assert_no_pii
 
 pytestmark = pytest.mark.spark
 
@@ -104,3 +105,9 @@ def test_seed_text_with_apostrophes_round_trips(spark_warehouse: BuiltWarehouse)
     assert any("'" in action for _, action in expected), "the seed no longer has an apostrophe to test"
     loaded = query(spark_warehouse, "select stage_code, recommended_action_en from reference.stage_strategies")
     assert sorted(loaded) == expected
+
+
+def test_no_pii_outside_raw_spark(spark_warehouse: BuiltWarehouse) -> None:
+    """The PII audit of tests/test_pii_audit.py on the Spark build (kept in this file so that test
+    workers distributed by file build Spark once)."""
+    assert_no_pii(spark_warehouse)
