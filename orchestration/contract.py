@@ -112,7 +112,8 @@ ENUMS: dict[str, dict[str, tuple[str, ...]]] = {
 def raw_table_ddl(table: str, schema: str = "raw") -> str:
     """`create table if not exists` for a raw table: business columns as text, then load metadata.
 
-    Works on DuckDB, PostgreSQL and Spark SQL (text types spelled `varchar`, `bigint`, `timestamp`).
+    Runs as is on DuckDB and PostgreSQL; Spark wants `string` for `varchar`, which
+    orchestration.ingest.spark_loader.spark_ddl translates.
     """
     spec = RAW_TABLES[table]
     business = [f"{c} varchar" for c in spec.columns]

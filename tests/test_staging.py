@@ -546,14 +546,14 @@ SPARK_SCRIPT = """
 import json, os, sys
 from pathlib import Path
 from orchestration.contract import RAW_TABLES, raw_table_ddl
+from orchestration.ingest.spark_loader import spark_ddl
 from orchestration.spark_session import spark_session
 from tests.test_staging import LOADED_AT, build_scenario
 
 def load(spark):
     spark.sql("create database if not exists raw")
     for table in RAW_TABLES:
-        # Spark wants `string` (or a length) where the contract's portable DDL says `varchar`
-        spark.sql(raw_table_ddl(table).replace(" varchar", " string") + " using parquet")
+        spark.sql(spark_ddl(raw_table_ddl(table)))
         columns = RAW_TABLES[table].columns
         rows = [(*[r.values.get(c) for c in columns], r.raw_row_id, r.file_name, r.file_row_number, "0" * 64,
                  LOADED_AT) for r in build_scenario().rows if r.table == table]
