@@ -21,6 +21,7 @@ help:
 	@echo "make run        set up, generate demo data if the landing folder is empty, run the main job on DuckDB"
 	@echo "make test       the whole test suite (DuckDB, PostgreSQL, Spark), lint and definitions check"
 	@echo "make bench SCALE=n   benchmark the full pipeline at scale n, appending to docs/benchmarks.md"
+	@echo "make bench SCALE=n BEFORE_AFTER=lifecycle   the same without, then with, the lifecycle models"
 	@echo "make ui         the Dagster UI on http://127.0.0.1:3000"
 
 # The environment comes from the committed lock file (uv.lock); uv itself is installed with pip if missing.
@@ -72,7 +73,7 @@ test-fast: install manifest
 	$(PY) -m pytest -q -m "not slow and not spark" $(PYTEST_ARGS)
 
 bench: install manifest $(DAGSTER_HOME)/dagster.yaml
-	$(PY) -m orchestration.bench --scale $(SCALE)
+	$(PY) -m orchestration.bench --scale $(SCALE) $(if $(BEFORE_AFTER),--before-after $(BEFORE_AFTER))
 
 ui: install manifest $(DAGSTER_HOME)/dagster.yaml
 	$(VENV)/bin/dagster-webserver -h 127.0.0.1 -p 3000 -m orchestration.definitions

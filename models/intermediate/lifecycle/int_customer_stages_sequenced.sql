@@ -13,7 +13,11 @@
        a running minimum of (rule level - period number) between resets. A segment starts after each
        state of step 1 (recovery from declining and the period after won_back start at growing, never
        higher), or at the customer's first period (start capped at new).
-    No recursion: two passes of window functions, linear in the number of customer-months.
+    No recursion: a few passes of window functions, linear in the number of customer-months.
+
+    The passes run on the seven columns the engine reads (rule_inputs), and the month's measures are
+    joined back once at the end: sorting narrow rows is what keeps this model fast at scale (the
+    measured model has ~50 columns; see docs/benchmarks.md for the before/after of this change).
 -#}
 
 with
@@ -21,6 +25,20 @@ with
 measured as (
 
     select * from {{ ref('int_customer_months_measured') }}
+
+),
+
+rule_inputs as (
+
+    select
+        customer_id,
+        month_start_date,
+        rule_stage_code,
+        purchase_days_to_date,
+        calls,
+        inbound_calls,
+        answered_calls
+    from measured
 
 ),
 
@@ -52,7 +70,7 @@ ruled as (
             -- declining in the first purchase period is not a decline (nothing to decline from)
             when 'declining' then 1
         end as rule_level
-    from measured
+    from rule_inputs
 
 ),
 
@@ -132,28 +150,35 @@ staged as (
 
 ),
 
-islands as (
+spell_starts as (
 
     select
         *,
-        lag(stage_code) over (partition by customer_id order by month_start_date) as previous_stage_code,
-        -- consecutive periods in the same stage share an island number (gaps and islands)
-        period_number
-        - row_number() over (partition by customer_id, stage_code order by month_start_date)
-            as stage_island_number
+        lag(stage_code) over (partition by customer_id order by month_start_date) as previous_stage_code
     from staged
 
 ),
 
-final as (
+spells as (
 
+    -- a spell (consecutive periods in one stage) starts where the stage differs from the previous one;
+    -- the latest start so far is the current spell's start (same window as the passes above)
     select
-        *,
-        row_number() over (
-            partition by customer_id, stage_code, stage_island_number order by month_start_date
+        customer_id,
+        month_start_date,
+        period_number,
+        stage_code,
+        previous_stage_code,
+        period_number + 1 - max(
+            case when previous_stage_code is null or previous_stage_code <> stage_code then period_number end
+        ) over (
+            partition by customer_id order by month_start_date rows between unbounded preceding and current row
         ) as months_in_stage,
-        min(month_start_date) over (partition by customer_id, stage_code, stage_island_number)
-            as stage_started_date,
+        max(
+            case when previous_stage_code is null or previous_stage_code <> stage_code then month_start_date end
+        ) over (
+            partition by customer_id order by month_start_date rows between unbounded preceding and current row
+        ) as stage_started_date,
         case
             when stage_code <> 'prospect' then null
             -- DOMAIN.md §4: engaged = an inbound call, or enough answered calls; contacted = any call
@@ -164,7 +189,25 @@ final as (
             when calls_to_date > 0 then 'contacted'
             else 'not_contacted'
         end as prospect_status
-    from islands
+    from spell_starts
+
+),
+
+final as (
+
+    select
+        measured.*,
+        spells.period_number,
+        spells.stage_code,
+        spells.previous_stage_code,
+        spells.months_in_stage,
+        spells.stage_started_date,
+        spells.prospect_status
+    from measured
+    inner join spells
+        on
+            measured.customer_id = spells.customer_id
+            and measured.month_start_date = spells.month_start_date
 
 )
 

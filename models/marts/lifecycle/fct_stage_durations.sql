@@ -30,7 +30,7 @@ spells as (
     select
         customer_id,
         stage_code,
-        stage_island_number,
+        stage_started_date,
         min(month_start_date) as started_month_start_date,
         min(month_end_date) as started_month_end_date,
         max(month_start_date) as last_month_start_date,
