@@ -51,8 +51,13 @@ run: install manifest demo-data $(DAGSTER_HOME)/dagster.yaml
 postgres:
 	bash scripts/postgres-up.sh
 
+# SQL style: sqlfluff with the dbt templater (.sqlfluff), compiled against a scratch DuckDB file and target
+# folder so it never touches the warehouse or the manifest Dagster loads.
 lint: install
 	$(VENV)/bin/ruff check orchestration tests
+	@mkdir -p .lint
+	CLM_WAREHOUSE_DIR=$(CURDIR)/.lint DBT_TARGET_PATH=$(CURDIR)/.lint/target DBT_LOG_PATH=$(CURDIR)/.lint/logs \
+		$(VENV)/bin/sqlfluff lint models snapshots tests/dbt
 
 validate: install manifest $(DAGSTER_HOME)/dagster.yaml
 	$(VENV)/bin/dagster definitions validate -m orchestration.definitions
@@ -79,4 +84,4 @@ ui: install manifest $(DAGSTER_HOME)/dagster.yaml
 	$(VENV)/bin/dagster-webserver -h 127.0.0.1 -p 3000 -m orchestration.definitions
 
 clean:
-	rm -rf target logs .dagster_home
+	rm -rf target logs .dagster_home .lint

@@ -5,6 +5,9 @@
       int / number : numeric, with optional min / max (inclusive) and gt (exclusive lower bound)
       choice       : one of `choices`
       date_or_null : null or an ISO date 'YYYY-MM-DD'
+      month_start_or_null : null or 'YYYY-MM-01'; with `paired_with`, set together and not before the other
+      time_zone    : an IANA time zone name
+      code         : a three-letter upper-case currency code
       increasing_fractions : a list of numbers strictly increasing inside (0, 1)
       amount_map   : a mapping of the `keys` to non-negative numbers
 -#}

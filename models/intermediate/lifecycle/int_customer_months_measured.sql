@@ -61,12 +61,12 @@ purchase_gaps as (
 month_windows as (
 
     select
-        customer_months.customer_id,
-        customer_months.month_start_date,
-        customer_months.evaluation_date,
-        cast({{ dbt.dateadd('month', -12, 'customer_months.evaluation_date') }} as date) as trailing_12m_start_date,
+        customer_id,
+        month_start_date,
+        evaluation_date,
+        cast({{ dbt.dateadd('month', -12, 'evaluation_date') }} as date) as trailing_12m_start_date,
         cast(
-            {{ dbt.dateadd('day', -spend_window_days, 'customer_months.evaluation_date') }} as date
+            {{ dbt.dateadd('day', -spend_window_days, 'evaluation_date') }} as date
         ) as spend_window_start_date
     from customer_months
 
@@ -154,7 +154,8 @@ measured as (
             'purchases_to_date.spend_window_start_date',
             'day'
         ) }} as baseline_observed_days,
-        cast(purchases_to_date.baseline_window_net_spend_amount as {{ money_type() }}) as baseline_window_net_spend_amount,
+        cast(purchases_to_date.baseline_window_net_spend_amount as {{ money_type() }})
+            as baseline_window_net_spend_amount,
         -- account closed (离网) counts from the closing day, unless the customer bought again after it
         coalesce(
             customers.closed_date <= customer_months.evaluation_date
@@ -188,12 +189,16 @@ thresholds as (
         ) as baseline_net_spend_amount,
         -- own cadence × factor, never below the floor; one purchase day has no cadence yet: the floor
         case
-            when median_gap_days is null or {{ var('decline_gap_factor') }} * median_gap_days < {{ var('decline_min_days') }}
+            when
+                median_gap_days is null
+                or {{ var('decline_gap_factor') }} * median_gap_days < {{ var('decline_min_days') }}
                 then {{ var('decline_min_days') }}
             else {{ var('decline_gap_factor') }} * median_gap_days
         end as decline_gap_threshold_days,
         case
-            when median_gap_days is null or {{ var('churn_gap_factor') }} * median_gap_days < {{ var('churn_min_days') }}
+            when
+                median_gap_days is null
+                or {{ var('churn_gap_factor') }} * median_gap_days < {{ var('churn_min_days') }}
                 then {{ var('churn_min_days') }}
             else {{ var('churn_gap_factor') }} * median_gap_days
         end as churn_gap_threshold_days

@@ -38,19 +38,11 @@ complaints as (
 
 ),
 
-digits as (
-
-    select 0 as digit union all select 1 union all select 2 union all select 3 union all select 4
-    union all select 5 union all select 6 union all select 7 union all select 8 union all select 9
-
-),
-
 month_numbers as (
 
-    select units.digit + 10 * tens.digit + 100 * hundreds.digit as month_number
-    from digits as units
-    cross join digits as tens
-    cross join digits as hundreds
+    -- 0 to 1199: a hundred years of months, from dbt's cross-database numbers table
+    select cast(generated_number as integer) - 1 as month_number
+    from ({{ dbt.generate_series(1200) }}) as series
 
 ),
 
@@ -87,8 +79,9 @@ calendar_months as (
     from month_numbers
     cross join calendar_bounds
     where
-        month_numbers.month_number
-        <= {{ dbt.datediff('calendar_bounds.first_month_start_date', 'calendar_bounds.last_month_start_date', 'month') }}
+        month_numbers.month_number <= {{ dbt.datediff(
+            'calendar_bounds.first_month_start_date', 'calendar_bounds.last_month_start_date', 'month'
+        ) }}
 
 ),
 

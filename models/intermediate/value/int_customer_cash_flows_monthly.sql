@@ -234,14 +234,16 @@ month_offsets as (
     from ({{ dbt.generate_series(1200) }}) as series
 ),
 
+first_month as (
+    select min(acquisition_month_start) as first_month_start from acquisitions
+),
+
 calendar_months as (
     select
         cast({{ dbt.dateadd('month', 'month_offsets.month_offset', 'first_month.first_month_start') }} as date)
             as month_start_date
     from month_offsets
-    cross join (
-        select min(acquisition_month_start) as first_month_start from acquisitions
-    ) as first_month
+    cross join first_month
     cross join as_of_dates
     where
         month_offsets.month_offset
@@ -286,7 +288,7 @@ components as (
 
 totals as (
     select
-        components.*,
+        *,
         acquisition_spend_cost + acquisition_call_cost as acquisition_cost,
         service_call_cost + complaint_handling_cost + compensation_cost as service_cost
     from components
@@ -294,7 +296,7 @@ totals as (
 
 net as (
     select
-        totals.*,
+        *,
         base_profit + cross_sell_profit + referral_gain
         - acquisition_cost - price_concessions - service_cost - negative_referral_cost as net_cash_flow
     from totals
@@ -302,7 +304,7 @@ net as (
 
 final as (
     select
-        net.*,
+        *,
         {{ value_discounted('net_cash_flow', 'months_since_acquisition') }} as discounted_cash_flow
     from net
 )

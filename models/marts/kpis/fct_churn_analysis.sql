@@ -78,7 +78,7 @@ customer_month_history as (
 churn_events as (
 
     select
-        customer_month_history.*,
+        *,
         cast({{ dbt.dateadd('month', -lookback_months, 'month_start_date') }} as date) as signal_window_start_date
 
     from customer_month_history
@@ -116,7 +116,8 @@ complaint_signals as (
         ) as complaints_before_churn,
         sum(
             case
-                when complaints.opened_date >= churn_events.signal_window_start_date
+                when
+                    complaints.opened_date >= churn_events.signal_window_start_date
                     and complaints.severity in ('high', 'critical')
                     then 1
                 else 0
@@ -213,10 +214,12 @@ final as (
         churn_events.churn_sequence_number,
         acquisitions.acquisition_date,
         acquisitions.acquisition_month_start as acquisition_month_start_date,
-        cast({{ dbt.datediff('acquisitions.acquisition_month_start', 'churn_events.month_start_date', 'month') }}
-            as integer) as tenure_months_at_churn,
-        cast({{ dbt.datediff('acquisitions.acquisition_date', 'churn_events.month_end_date', 'day') }}
-            as integer) as tenure_days_at_churn,
+        cast({{ dbt.datediff(
+            'acquisitions.acquisition_month_start', 'churn_events.month_start_date', 'month'
+        ) }} as integer) as tenure_months_at_churn,
+        cast({{ dbt.datediff(
+            'acquisitions.acquisition_date', 'churn_events.month_end_date', 'day'
+        ) }} as integer) as tenure_days_at_churn,
 
         -- who
         churn_events.value_tier_before_churn,
@@ -248,8 +251,9 @@ final as (
         ) as declining_months_before_churn,
         coalesce(order_signals.lifetime_completed_orders, 0) as lifetime_completed_orders,
         order_signals.last_order_date,
-        cast({{ dbt.datediff('order_signals.last_order_date', 'churn_events.month_end_date', 'day') }} as integer)
-            as days_since_last_order_at_churn,
+        cast({{ dbt.datediff(
+            'order_signals.last_order_date', 'churn_events.month_end_date', 'day'
+        ) }} as integer) as days_since_last_order_at_churn,
         coalesce(overdue_signals.overdue_months_before_churn, 0) as overdue_months_before_churn,
         coalesce(overdue_signals.max_days_overdue_before_churn, 0) as max_days_overdue_before_churn,
         coalesce(complaint_signals.complaints_before_churn, 0) as complaints_before_churn,

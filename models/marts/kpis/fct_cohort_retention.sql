@@ -60,8 +60,9 @@ cohort_months as (
         cohorts.acquisition_month_start_date,
         cohorts.cohort_size,
         calendar_months.month_start_date as activity_month_start_date,
-        cast({{ dbt.datediff('cohorts.acquisition_month_start_date', 'calendar_months.month_start_date', 'month') }}
-            as integer) as months_since_acquisition
+        cast({{ dbt.datediff(
+            'cohorts.acquisition_month_start_date', 'calendar_months.month_start_date', 'month'
+        ) }} as integer) as months_since_acquisition
 
     from cohorts
     inner join calendar_months
@@ -114,11 +115,13 @@ final as (
         cohort_months.activity_month_start_date,
         cohort_months.cohort_size,
         coalesce(purchasing_customers.customers_purchasing, 0) as customers_purchasing,
-        cast(1.0 * coalesce(purchasing_customers.customers_purchasing, 0) / cohort_months.cohort_size
-            as decimal(28, 10)) as purchasing_share,
+        cast(
+            1.0 * coalesce(purchasing_customers.customers_purchasing, 0) / cohort_months.cohort_size as decimal(28, 10)
+        ) as purchasing_share,
         coalesce(active_customers.customers_active, 0) as customers_active,
-        cast(1.0 * coalesce(active_customers.customers_active, 0) / cohort_months.cohort_size
-            as decimal(28, 10)) as active_share
+        cast(
+            1.0 * coalesce(active_customers.customers_active, 0) / cohort_months.cohort_size as decimal(28, 10)
+        ) as active_share
 
     from cohort_months
     left join purchasing_customers

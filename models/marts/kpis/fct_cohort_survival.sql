@@ -112,7 +112,7 @@ at_risk as (
 steps as (
 
     select
-        at_risk.*,
+        *,
         case
             when customers_at_risk > 0 and churned_customers < customers_at_risk
                 then ln(1.0 - 1.0 * churned_customers / customers_at_risk)

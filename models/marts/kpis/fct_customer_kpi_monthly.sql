@@ -4,6 +4,7 @@
 {#- "Active" = a customer in a buying relationship at month end: the lifecycle stages between the first
     purchase and churn (DOMAIN.md §4). The only place this list lives. -#}
 {%- set active_stage_codes = ['new', 'growing', 'mature', 'declining', 'won_back'] %}
+{%- set active_stage_list = "'" ~ active_stage_codes | join("', '") ~ "'" %}
 
 with
 
@@ -24,7 +25,6 @@ value_tiers_monthly as (
     select * from {{ ref('fct_value_tiers_monthly') }}
 
 ),
-
 
 orders_monthly as (
 
@@ -58,9 +58,8 @@ lifecycle_states as (
         cast({{ dbt.date_trunc('month', 'month_end_date') }} as date) as month_start_date,
         stage_code,
         previous_stage_code,
-        coalesce(stage_code in ('{{ active_stage_codes | join("', '") }}'), false) as is_active,
-        coalesce(previous_stage_code in ('{{ active_stage_codes | join("', '") }}'), false)
-            as was_active_at_start,
+        coalesce(stage_code in ({{ active_stage_list }}), false) as is_active,
+        coalesce(previous_stage_code in ({{ active_stage_list }}), false) as was_active_at_start,
         coalesce(previous_stage_code = 'churned', false) as was_churned_at_start,
         -- DOMAIN.md §8: churned in a month = the stage moved to churned that month
         coalesce(stage_code = 'churned' and coalesce(previous_stage_code, '') <> 'churned', false)

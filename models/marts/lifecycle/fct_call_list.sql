@@ -20,7 +20,10 @@ customers as (
 
 customer_birthdays as (
 
-    select customer_id, birth_date from {{ ref('stg_crm__customers') }}
+    select
+        customer_id,
+        birth_date
+    from {{ ref('stg_crm__customers') }}
 
 ),
 
@@ -48,23 +51,22 @@ as_of_dates as (
 
 ),
 
-digits as (
+day_offsets as (
 
-    select 0 as day_offset union all select 1 union all select 2 union all select 3 union all select 4
-    union all select 5 union all select 6 union all select 7 union all select 8 union all select 9
+    -- 0 to 366, from dbt's cross-database numbers table
+    select cast(generated_number as integer) - 1 as day_offset
+    from ({{ dbt.generate_series(367) }}) as series
 
 ),
 
 window_days as (
 
-    -- today and the next birthday_window_days days (at most 366, from a numbers CTE)
-    select cast({{ dbt.dateadd('day', 'units.day_offset + 10 * tens.day_offset + 100 * hundreds.day_offset', 'as_of_dates.as_of_date') }} as date)
-        as calendar_date
-    from digits as units
-    cross join digits as tens
-    cross join digits as hundreds
+    -- today and the next birthday_window_days days (at most 366: validated var)
+    select
+        cast({{ dbt.dateadd('day', 'day_offsets.day_offset', 'as_of_dates.as_of_date') }} as date) as calendar_date
+    from day_offsets
     cross join as_of_dates
-    where units.day_offset + 10 * tens.day_offset + 100 * hundreds.day_offset <= {{ var('birthday_window_days') }}
+    where day_offsets.day_offset <= {{ var('birthday_window_days') }}
 
 ),
 
@@ -117,7 +119,10 @@ candidates as (
         early_warning.reason_codes as risk_reason_codes,
         coalesce(
             customers.value_tier = 'A'
-            and (customers.stage_code = 'declining' or early_warning.risk_score >= {{ var('call_list_min_risk_score') }}),
+            and (
+                customers.stage_code = 'declining'
+                or early_warning.risk_score >= {{ var('call_list_min_risk_score') }}
+            ),
             false
         ) as is_high_value_at_risk,
         coalesce(
@@ -177,7 +182,7 @@ final as (
     select
         reasoned.as_of_date as call_date,
         row_number() over (
-            order by reasoned.priority, coalesce(reasoned.risk_score, 0) desc, reasoned.customer_id
+            order by reasoned.priority asc, coalesce(reasoned.risk_score, 0) desc, reasoned.customer_id asc
         ) as call_rank,
         reasoned.customer_id,
         reasoned.priority,

@@ -74,8 +74,9 @@ final as (
         stages_in_scope.rule_stage_code,
         stages_in_scope.months_in_stage,
         stages_in_scope.stage_started_date,
-        {{ dbt.datediff('stages_in_scope.stage_started_date', 'stages_in_scope.evaluation_date', 'day') }} + 1
-            as days_in_stage,
+        {{ dbt.datediff(
+            'stages_in_scope.stage_started_date', 'stages_in_scope.evaluation_date', 'day'
+        ) }} + 1 as days_in_stage,
         stages_in_scope.prospect_status,
 
         -- measures that drove the rule

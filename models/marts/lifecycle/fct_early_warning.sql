@@ -128,12 +128,18 @@ signals as (
         coalesce(recent_complaints.satisfaction_responses, 0)
         + coalesce(recent_call_scores.satisfaction_responses, 0) as satisfaction_responses_in_window,
         case
-            when coalesce(recent_complaints.satisfaction_responses, 0) + coalesce(recent_call_scores.satisfaction_responses, 0) > 0
+            when
+                coalesce(recent_complaints.satisfaction_responses, 0)
+                + coalesce(recent_call_scores.satisfaction_responses, 0)
+                > 0
                 then cast(
                     coalesce(recent_complaints.satisfaction_score_sum, 0)
                     + coalesce(recent_call_scores.satisfaction_score_sum, 0) as {{ dbt.type_numeric() }}
                 )
-                / (coalesce(recent_complaints.satisfaction_responses, 0) + coalesce(recent_call_scores.satisfaction_responses, 0))
+                / (
+                    coalesce(recent_complaints.satisfaction_responses, 0)
+                    + coalesce(recent_call_scores.satisfaction_responses, 0)
+                )
         end as average_satisfaction_in_window,
         predictions.p_alive
     from current_stages
@@ -170,7 +176,8 @@ scored as (
                 0.5 + 0.5 * (
                     case
                         when days_since_last_order >= churn_gap_threshold_days then 1.0
-                        else cast(days_since_last_order - decline_gap_threshold_days as {{ dbt.type_numeric() }})
+                        else
+                            cast(days_since_last_order - decline_gap_threshold_days as {{ dbt.type_numeric() }})
                             / (churn_gap_threshold_days - decline_gap_threshold_days)
                     end
                 )
@@ -220,7 +227,12 @@ final as (
         framework_labels.label_zh as stage_label_zh,
         -- exact decimal rounding (half away from zero) on every engine
         cast(
-            round(cast(case when coded.total_points > 100 then 100 else coded.total_points end as {{ dbt.type_numeric() }}), 0)
+            round(
+                cast(
+                    case when coded.total_points > 100 then 100 else coded.total_points end as {{ dbt.type_numeric() }}
+                ),
+                0
+            )
             as integer
         ) as risk_score,
         -- drop the trailing delimiter; null when there is no reason

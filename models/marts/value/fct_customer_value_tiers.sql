@@ -16,8 +16,8 @@ ranked as (
         historical_clv,
         predicted_future_clv,
         total_clv,
-        row_number() over (order by historical_clv desc, customer_id) as value_rank,
-        row_number() over (order by total_clv desc, customer_id) as predicted_value_rank,
+        row_number() over (order by historical_clv desc, customer_id asc) as value_rank,
+        row_number() over (order by total_clv desc, customer_id asc) as predicted_value_rank,
         count(*) over () as ranked_customers
     from clv
 ),

@@ -47,7 +47,7 @@ by_tier as (
 
 with_shares as (
     select
-        by_tier.*,
+        *,
         sum(customers) over (partition by tiering) as all_customers,
         sum(lifetime_profit) over (partition by tiering) as all_lifetime_profit,
         sum(total_clv) over (partition by tiering) as all_clv

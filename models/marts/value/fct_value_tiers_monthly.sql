@@ -29,10 +29,10 @@ cumulated as (
 
 ranked as (
     select
-        cumulated.*,
+        *,
         row_number() over (
             partition by month_start_date
-            order by cumulative_clv desc, customer_id
+            order by cumulative_clv desc, customer_id asc
         ) as value_rank,
         count(*) over (partition by month_start_date) as ranked_customers
     from cumulated
@@ -40,14 +40,14 @@ ranked as (
 
 tiered as (
     select
-        ranked.*,
+        *,
         {{ value_tier('value_rank', 'ranked_customers') }} as value_tier
     from ranked
 ),
 
 with_previous as (
     select
-        tiered.*,
+        *,
         lag(value_tier) over (partition by customer_id order by month_start_date) as previous_value_tier
     from tiered
 ),

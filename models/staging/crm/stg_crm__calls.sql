@@ -32,7 +32,7 @@ renamed as (
 
         -- numerics: whole seconds
         cast(round(duration_seconds, 0) as bigint) as duration_seconds,
-        cast(duration_seconds / 60.0 as decimal(18,4)) as duration_minutes,
+        cast(duration_seconds / 60.0 as decimal(18, 4)) as duration_minutes,
         cast(satisfaction_score as integer) as satisfaction_score,
 
         -- timestamps (naive, business time zone)

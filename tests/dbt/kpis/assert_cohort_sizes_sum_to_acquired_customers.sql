@@ -19,7 +19,9 @@ acquired as (
 
 )
 
-select *
+select
+    cohort_sizes.customers_in_cohorts,
+    acquired.acquired_customers
 from cohort_sizes
 cross join acquired
 where coalesce(cohort_sizes.customers_in_cohorts, 0) <> acquired.acquired_customers

@@ -67,6 +67,12 @@ only_counted as (
 
 )
 
-select 'moved to churned, not counted' as problem, only_moved.* from only_moved
+select
+    'moved to churned, not counted' as problem,
+    only_moved.*
+from only_moved
 union all
-select 'counted, did not move to churned' as problem, only_counted.* from only_counted
+select
+    'counted, did not move to churned' as problem,
+    only_counted.*
+from only_counted

@@ -1,4 +1,6 @@
 -- Every dimension partitions the same customers: its counts summed over its values equal the overall row.
+-- The column lists are Jinja loops, whose rendered indentation sqlfluff cannot attribute to the source:
+-- noqa: disable=LT02
 {%- set additive_columns = [
     'active_customers', 'new_customers', 'retained_customers', 'resurrected_customers', 'churned_customers',
     'active_customers_at_start', 'buying_customers', 'complaints_opened', 'outbound_sales_calls',
@@ -17,11 +19,10 @@ by_dimension as (
 
     select
         month_start_date,
-        dimension_name,
-        {%- for column in additive_columns %}
-        sum({{ column }}) as {{ column }}{{ "," if not loop.last }}
+        dimension_name
+        {%- for column in additive_columns %},
+        sum({{ column }}) as {{ column }}
         {%- endfor %}
-
     from kpis
     group by
         month_start_date,
@@ -42,5 +43,5 @@ inner join overall
     on by_dimension.month_start_date = overall.month_start_date
 where
     {%- for column in additive_columns %}
-    by_dimension.{{ column }} <> overall.{{ column }}{{ " or" if not loop.last }}
+    {{ "or " if not loop.first }}by_dimension.{{ column }} <> overall.{{ column }}
     {%- endfor %}

@@ -138,7 +138,7 @@ final as (
             and staged_customer_ids.known_customer_id is null
         ) as has_unknown_referrer,
         coalesce(dispositioned.customer_id, '') as record_id,
-        case when rejection_reason is not null then {{ staging_record_preview([
+        case when dispositioned.rejection_reason is not null then {{ staging_record_preview([
             'customer_id', 'full_name_masked', 'phone_masked', 'email_masked', 'birth_date_text',
             'gender', 'city', 'customer_type', 'created_at_text', 'acquisition_channel',
             'referred_by_customer_id', 'closed_at_text', 'updated_at_text',
