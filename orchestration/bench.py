@@ -143,7 +143,7 @@ def _append(scale: float, target: str, results: list[StepResult], counts: str) -
     ])
 
 
-def _ratio(after: float, before: float) -> str:
+def ratio_text(after: float, before: float) -> str:
     if before > 0.05:
         return f"×{after / before:.2f}"
     return "new" if after > 0.05 else "–"
@@ -156,7 +156,7 @@ def _append_comparison(scale: float, target: str, before: list[StepResult], afte
     rows = []
     for r in after:
         b = by_name.get(r.name, StepResult(r.name, 0.0, 0.0))
-        rows.append(f"| {r.name} | {b.seconds:.1f} | {r.seconds:.1f} | {_ratio(r.seconds, b.seconds)} "
+        rows.append(f"| {r.name} | {b.seconds:.1f} | {r.seconds:.1f} | {ratio_text(r.seconds, b.seconds)} "
                     f"| {b.peak_mb:.0f} | {r.peak_mb:.0f} | {r.note} |")
     total_b, total_a = sum(r.seconds for r in before), sum(r.seconds for r in after)
     peak_b, peak_a = max(r.peak_mb for r in before), max(r.peak_mb for r in after)
@@ -168,7 +168,7 @@ def _append_comparison(scale: float, target: str, before: list[StepResult], afte
         "| step | before s | after s | ratio | before MB | after MB | note |",
         "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
         *rows,
-        f"| **total** | **{total_b:.1f}** | **{total_a:.1f}** | **{_ratio(total_a, total_b)}** "
+        f"| **total** | **{total_b:.1f}** | **{total_a:.1f}** | **{ratio_text(total_a, total_b)}** "
         f"| **{peak_b:.0f}** | **{peak_a:.0f}** | |",
         "",
     ])
@@ -203,7 +203,7 @@ def run_pipeline(scale: float, root: Path, skip: list[str], excluded: str = "") 
                DBT_TARGET_PATH=str(root / "target"), DBT_LOG_PATH=str(root / "logs"))
     env.setdefault("CLM_TARGET", "duckdb")
     if excluded:
-        env["CLM_BENCH_EXCLUDED_MARTS"] = " ".join(_model_names(excluded, env))
+        env["CLM_BENCH_EXCLUDED_MARTS"] = " ".join(model_names(excluded, env))
     results: list[StepResult] = []
     try:
         for name, cmd, note in steps(scale, landing, generated, excluded):
@@ -215,7 +215,7 @@ def run_pipeline(scale: float, root: Path, skip: list[str], excluded: str = "") 
     return results, _row_counts(env)
 
 
-def _model_names(selector: str, env: dict[str, str]) -> list[str]:
+def model_names(selector: str, env: dict[str, str]) -> list[str]:
     listed = subprocess.run([DBT, "ls", "-q", "--resource-type", "model", "--select", selector,
                              "--output", "name", *DBT_ARGS], env=env, cwd=PROJECT_DIR, capture_output=True,
                             text=True, check=True)
