@@ -216,6 +216,7 @@ def run_pipeline(scale: float, root: Path, skip: list[str], excluded: str = "") 
 
 
 def model_names(selector: str, env: dict[str, str]) -> list[str]:
+    """Names of the models a dbt selector picks (`dbt ls`), e.g. the marts the "before" run does not publish."""
     listed = subprocess.run([DBT, "ls", "-q", "--resource-type", "model", "--select", selector,
                              "--output", "name", *DBT_ARGS], env=env, cwd=PROJECT_DIR, capture_output=True,
                             text=True, check=True)
