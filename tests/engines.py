@@ -9,9 +9,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from orchestration.generate import generate
 from orchestration.ingest import ingest_all
-from orchestration.settings import load_settings
+from orchestration.settings import Settings, load_settings
 from tests.support import PROJECT_DIR, DbtRunner
 
 ENGINE_TEST_SCALE = 0.01
@@ -57,31 +59,41 @@ def build_warehouse(env: dict[str, str]) -> BuiltWarehouse:
     return BuiltWarehouse(env=env, dbt=dbt)
 
 
-def query(warehouse: BuiltWarehouse, sql: str) -> list[tuple]:
-    """Rows of `sql` on the warehouse's engine (DuckDB opened read-only, PostgreSQL as the build user,
-    Spark through the test process's session on the warehouse folder)."""
-    env = warehouse.env
-    if env["CLM_TARGET"] == "spark":
-        return [tuple(row) for row in spark_query_session(Path(env["CLM_WAREHOUSE_DIR"])).sql(sql).collect()]
-    if env["CLM_TARGET"] == "duckdb":
+def fetch(settings: Settings, sql: str) -> tuple[list[str], list[tuple]]:
+    """Column names and rows of `sql` on the settings' engine (DuckDB opened read-only, PostgreSQL as the
+    build user, Spark through the test process's session on the warehouse folder)."""
+    if settings.target == "spark":
+        frame = spark_query_session(settings.warehouse_dir).sql(sql)
+        return frame.columns, [tuple(row) for row in frame.collect()]
+    if settings.target == "duckdb":
         import duckdb
 
-        con = duckdb.connect(str(Path(env["CLM_WAREHOUSE_DIR"]) / "clm.duckdb"), read_only=True)
+        con = duckdb.connect(str(settings.duckdb_path), read_only=True)
         try:
-            return con.execute(sql).fetchall()
+            cursor = con.execute(sql)
+            return [d[0] for d in cursor.description], cursor.fetchall()
         finally:
             con.close()
     import psycopg2
 
-    from orchestration.settings import load_settings
-
-    conn = psycopg2.connect(load_settings(env).postgres.dsn())
+    conn = psycopg2.connect(settings.postgres.dsn())
     try:
         with conn.cursor() as cur:
             cur.execute(sql)
-            return cur.fetchall()
+            return [d[0] for d in cur.description], cur.fetchall()
     finally:
         conn.close()
+
+
+def query(warehouse: BuiltWarehouse, sql: str) -> list[tuple]:
+    """Rows of `sql` on the warehouse's engine."""
+    return fetch(load_settings(warehouse.env), sql)[1]
+
+
+def query_frame(warehouse: BuiltWarehouse, sql: str) -> pd.DataFrame:
+    """A query's result with its column names, on the warehouse's engine."""
+    columns, rows = fetch(load_settings(warehouse.env), sql)
+    return pd.DataFrame(rows, columns=columns)
 
 
 _spark_sessions: dict[Path, object] = {}

@@ -53,6 +53,17 @@ MONEY_QUERIES = {
 }
 
 
+def assert_money_rows_agree(name: str, reference: list[tuple], other: list[tuple]) -> None:
+    """Row for row: numbers within a cent, everything else equal."""
+    assert reference and len(reference) == len(other)
+    for row_r, row_o in zip(reference, other, strict=True):
+        for value_r, value_o in zip(row_r, row_o, strict=True):
+            if isinstance(value_r, (int, float, Decimal)):
+                assert value_o is not None and abs(float(value_r) - float(value_o)) <= 0.01, (name, row_r, row_o)
+            else:
+                assert value_r == value_o, (name, row_r, row_o)
+
+
 def _normalise(rows: list[tuple]) -> list[tuple]:
     return [tuple(int(v) if isinstance(v, (int, Decimal)) and float(v).is_integer() else v for v in r)
             for r in rows]
@@ -72,12 +83,6 @@ def test_counts_agree_duckdb_postgres(
 def test_money_agrees_within_a_cent(
     duckdb_warehouse: BuiltWarehouse, postgres_warehouse: BuiltWarehouse, name: str
 ) -> None:
-    on_duckdb = query(duckdb_warehouse, MONEY_QUERIES[name])
-    on_postgres = query(postgres_warehouse, MONEY_QUERIES[name])
-    assert on_duckdb and len(on_duckdb) == len(on_postgres)
-    for row_d, row_p in zip(on_duckdb, on_postgres, strict=True):
-        for value_d, value_p in zip(row_d, row_p, strict=True):
-            if isinstance(value_d, (int, float, Decimal)) and value_d is not None:
-                assert abs(float(value_d) - float(value_p)) <= 0.01, (name, row_d, row_p)
-            else:
-                assert value_d == value_p, (name, row_d, row_p)
+    assert_money_rows_agree(
+        name, query(duckdb_warehouse, MONEY_QUERIES[name]), query(postgres_warehouse, MONEY_QUERIES[name])
+    )

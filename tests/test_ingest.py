@@ -10,7 +10,6 @@ import textwrap
 from pathlib import Path
 
 import duckdb
-import psycopg2
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -29,6 +28,7 @@ from orchestration.ingest import (
 from orchestration.ingest.discovery import scan_landed
 from orchestration.ingest.inspection import InvalidLandedFileError
 from orchestration.settings import Settings, load_settings
+from tests.engines import fetch
 
 CUSTOMERS_CSV = """\
 customer_id,created_at,full_name,city
@@ -73,19 +73,7 @@ def land_basics(settings: Settings) -> None:
 
 
 def query(settings: Settings, sql: str) -> list[tuple]:
-    if settings.target == "duckdb":
-        con = duckdb.connect(str(settings.duckdb_path), read_only=True)
-        try:
-            return con.execute(sql).fetchall()
-        finally:
-            con.close()
-    conn = psycopg2.connect(settings.postgres.dsn())
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql)
-            return cur.fetchall()
-    finally:
-        conn.close()
+    return fetch(settings, sql)[1]
 
 
 def warehouse_state(settings: Settings) -> dict[str, list[tuple]]:

@@ -16,13 +16,10 @@ import math
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pandas as pd
-import psycopg2
 import pytest
 
-from orchestration.settings import load_settings
-from tests.engines import BuiltWarehouse, spark_query_session
+from tests.engines import BuiltWarehouse, query_frame
 
 ACTIVE_STAGES = frozenset({"new", "growing", "mature", "declining", "won_back"})
 DIMENSIONS = ("overall", "acquisition_channel", "customer_type", "city", "value_tier")
@@ -35,27 +32,6 @@ ADDITIVE_COLUMNS = (
 
 
 # --- reading a built warehouse ---------------------------------------------------------------------
-
-
-def query_frame(warehouse: BuiltWarehouse, sql: str) -> pd.DataFrame:
-    """A query's result with its column names, on the warehouse's engine."""
-    env = warehouse.env
-    if env["CLM_TARGET"] == "spark":
-        rows = spark_query_session(Path(env["CLM_WAREHOUSE_DIR"])).sql(sql).collect()
-        return pd.DataFrame([row.asDict() for row in rows])
-    if env["CLM_TARGET"] == "duckdb":
-        con = duckdb.connect(str(load_settings(env).duckdb_path), read_only=True)
-        try:
-            return con.execute(sql).df()
-        finally:
-            con.close()
-    conn = psycopg2.connect(load_settings(env).postgres.dsn())
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql)
-            return pd.DataFrame(cur.fetchall(), columns=[d[0] for d in cur.description])
-    finally:
-        conn.close()
 
 
 def read_manifest(warehouse: BuiltWarehouse) -> dict:

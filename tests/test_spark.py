@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import re
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from orchestration.settings import load_settings
 from orchestration.spark_session import spark_conf
 from tests.engines import BuiltWarehouse, query
 from tests.support import PROJECT_DIR
-from tests.test_engine_agreement import COUNT_QUERIES, MONEY_QUERIES, _normalise
+from tests.test_engine_agreement import COUNT_QUERIES, MONEY_QUERIES, _normalise, assert_money_rows_agree
 from tests.test_pii_audit import assert_no_pii
 
 pytestmark = pytest.mark.spark
@@ -88,14 +87,7 @@ def test_money_agrees_within_a_cent_duckdb_spark(
     duckdb_warehouse: BuiltWarehouse, spark_warehouse: BuiltWarehouse, name: str
 ) -> None:
     on_duckdb = _sorted(query(duckdb_warehouse, MONEY_QUERIES[name]))
-    on_spark = _sorted(query(spark_warehouse, MONEY_QUERIES[name]))
-    assert on_duckdb and len(on_duckdb) == len(on_spark)
-    for row_d, row_s in zip(on_duckdb, on_spark, strict=True):
-        for value_d, value_s in zip(row_d, row_s, strict=True):
-            if isinstance(value_d, (int, float, Decimal)):
-                assert value_s is not None and abs(float(value_d) - float(value_s)) <= 0.01, (name, row_d, row_s)
-            else:
-                assert value_d == value_s, (name, row_d, row_s)
+    assert_money_rows_agree(name, on_duckdb, _sorted(query(spark_warehouse, MONEY_QUERIES[name])))
 
 
 def test_seed_text_with_apostrophes_round_trips(spark_warehouse: BuiltWarehouse) -> None:
