@@ -15,19 +15,23 @@ VENV := .venv
 PY := $(VENV)/bin/python
 UV := $(shell command -v uv 2>/dev/null)
 
-.PHONY: help install manifest demo-data run test test-slow test-fast lint validate bench ui postgres clean
+.PHONY: help install manifest demo-data run test test-slow test-fast lint validate bench ui postgres clean report-screenshot metrics docs
 
 help:
 	@echo "make run        set up, generate demo data if the landing folder is empty, run the main job on DuckDB"
 	@echo "make test       the whole test suite (DuckDB, PostgreSQL, Spark), lint and definitions check"
 	@echo "make bench SCALE=n   benchmark the full pipeline at scale n, appending to docs/benchmarks.md"
 	@echo "make bench SCALE=n BEFORE_AFTER=lifecycle   the same without, then with, the lifecycle models"
-	@echo "make ui         the Dagster UI on http://127.0.0.1:3000"
+	@echo "make ui         the Dagster UI on http://127.0.0.1:3000 with its daemon (queued runs, schedules, sensor)"
+	@echo "make metrics METRICS=churn_rate GROUP_BY=metric_time__month   ask the semantic layer (MetricFlow)"
+	@echo "make docs       the dbt docs site on http://127.0.0.1:8080"
 
 # The environment comes from the committed lock file (uv.lock); uv itself is installed with pip if missing.
 $(VENV)/.synced: uv.lock pyproject.toml
-	@if [ -z "$(UV)" ]; then python3 -m pip install --quiet --disable-pip-version-check uv; fi
-	uv sync --frozen --extra dev --extra spark --python 3.11
+	@echo "setting up the Python environment in $(VENV) from uv.lock"
+	@if [ -z "$(UV)" ]; then python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore uv 2>&1 \
+		| grep -v "is ignored: it is neither a file nor a directory" || true; fi
+	@uv sync --quiet --frozen --extra dev --extra spark --python 3.11
 	@touch $@
 
 install: $(VENV)/.synced
@@ -37,7 +41,7 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 
 # The dbt manifest Dagster loads, built by an explicit command (never at import time).
 manifest: install
-	$(PY) -m orchestration.manifest
+	@$(PY) -m orchestration.manifest
 
 demo-data: install
 	@if [ -z "$$(find $(CLM_LANDING_DIR) -type f \( -name '*.csv' -o -name '*.parquet' \) 2>/dev/null | head -1)" ]; then \
@@ -46,7 +50,7 @@ demo-data: install
 	else echo "using the files already in $(CLM_LANDING_DIR)"; fi
 
 run: install manifest demo-data $(DAGSTER_HOME)/dagster.yaml
-	$(PY) -m orchestration.run
+	@$(PY) -m orchestration.run
 
 postgres:
 	bash scripts/postgres-up.sh
@@ -67,6 +71,12 @@ test: install manifest $(DAGSTER_HOME)/dagster.yaml
 		if [ "$$(id -u)" = 0 ]; then bash scripts/postgres-up.sh; \
 		else echo "PostgreSQL is not reachable and this is not root: start it (make postgres) for the PostgreSQL tests"; fi; \
 	fi
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then echo "installing headless Chromium (Debian package) for the report's browser test"; \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null \
+			|| (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null); \
+		else echo "Chromium is missing and this is not root: apt-get install chromium for the browser test"; fi; \
+	fi
 	$(MAKE) --no-print-directory lint validate
 	SPARK_LOCAL_IP=127.0.0.1 $(PY) -m pytest -q -m "not slow" -n 2 --dist loadfile --durations=25 $(PYTEST_ARGS)
 
@@ -77,11 +87,33 @@ test-slow: install manifest
 test-fast: install manifest
 	$(PY) -m pytest -q -m "not slow and not spark" $(PYTEST_ARGS)
 
+# MODE=steps|job|both (default both), BASELINE=<commit> (also measure that commit's code, same data, one run)
 bench: install manifest $(DAGSTER_HOME)/dagster.yaml
-	$(PY) -m orchestration.bench --scale $(SCALE) $(if $(BEFORE_AFTER),--before-after $(BEFORE_AFTER))
+	$(PY) -m orchestration.bench --scale $(SCALE) $(if $(BEFORE_AFTER),--before-after $(BEFORE_AFTER)) \
+		$(if $(MODE),--mode $(MODE)) $(if $(BASELINE),--baseline-commit $(BASELINE))
+
+# Ask the semantic layer (MetricFlow) on the warehouse of CLM_TARGET, e.g.
+#   make metrics METRICS=churn_rate GROUP_BY=metric_time__month,customer__acquisition_channel
+METRICS ?= churn_rate,quick_ratio,active_customers
+GROUP_BY ?= metric_time__month
+metrics: install manifest
+	@DBT_PROFILES_DIR=$(CURDIR) $(VENV)/bin/mf query --metrics $(METRICS) \
+		$(if $(GROUP_BY),--group-by $(GROUP_BY) --order $(firstword $(subst $(comma), ,$(GROUP_BY))))
+
+comma := ,
+
+# the dbt docs site (overview, lineage, every column) on http://127.0.0.1:$(DOCS_PORT)
+DOCS_PORT ?= 8080
+docs: install manifest
+	@$(VENV)/bin/dbt docs generate --quiet
+	$(VENV)/bin/dbt docs serve --host 127.0.0.1 --port $(DOCS_PORT) --no-browser
+
+# the first screen of the latest lifecycle report (after make run) -> docs/lifecycle_report.png
+report-screenshot: install
+	$(PY) -m orchestration.lifecycle_report.browser $(CLM_WAREHOUSE_DIR)/published/lifecycle_report.html docs/lifecycle_report.png
 
 ui: install manifest $(DAGSTER_HOME)/dagster.yaml
-	$(VENV)/bin/dagster-webserver -h 127.0.0.1 -p 3000 -m orchestration.definitions
+	$(VENV)/bin/dagster dev -h 127.0.0.1 -p 3000 -m orchestration.definitions
 
 clean:
 	rm -rf target logs .dagster_home .lint

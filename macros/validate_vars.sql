@@ -44,11 +44,14 @@
         'referral_credit_months': {'kind': 'int', 'min': 0},
         'call_cost_per_minute': {'kind': 'number', 'min': 0},
         'complaint_handling_cost': {'kind': 'number', 'min': 0},
-        'negative_referral_cost': {'kind': 'amount_map', 'keys': ['low', 'medium', 'high', 'critical']},
+        'negative_referral_cost': {'kind': 'amount_map', 'keys': crm_enum_values('complaints', 'severity')},
+        'severe_complaint_severities': {'kind': 'subset', 'choices': crm_enum_values('complaints', 'severity')},
         'clv_discount_rate': {'kind': 'number', 'min': 0, 'max': 1},
         'clv_observation_end': {'kind': 'date_or_null'},
         'clv_time_unit': {'kind': 'choice', 'choices': ['day', 'week']},
         'clv_horizon_months': {'kind': 'int', 'min': 1, 'max': 120},
+        'clv_holdout_days': {'kind': 'int', 'min': 0, 'max': 3650},
+        'clv_holdout_max_error': {'kind': 'number', 'min': 0, 'max': 10},
         'value_tier_cutoffs': {'kind': 'increasing_fractions'},
         'conversion_window_days': {'kind': 'int', 'min': 1},
         'churn_signal_lookback_months': {'kind': 'int', 'min': 1, 'max': 24},
@@ -84,6 +87,11 @@
     {% elif kind == 'choice' %}
         {% if value not in spec['choices'] %}
             {{ _var_error(name, value, 'must be one of ' ~ spec['choices'] | join(', ')) }}
+        {% endif %}
+    {% elif kind == 'subset' %}
+        {% if value is string or value is not iterable or value | length == 0
+            or (value | reject('in', spec['choices']) | list | length) > 0 %}
+            {{ _var_error(name, value, 'must be a non-empty list of ' ~ spec['choices'] | join(', ')) }}
         {% endif %}
     {% elif kind == 'date_or_null' %}
         {% if value is not none and not modules.re.fullmatch('\\d{4}-\\d{2}-\\d{2}', value | string) %}

@@ -1,53 +1,110 @@
-"""`make bench SCALE=n`: generate data at scale n (reused when already there), run the full pipeline step by
-step on the configured target, and append per-step wall time and peak memory to docs/benchmarks.md.
+"""`make bench SCALE=n`: the benchmark, in one invocation on one data set, appended to docs/benchmarks.md.
 
-Each step runs in its own process, so its peak resident memory (ru_maxrss from wait4) is its own.
+Data: generated at scale n into .bench/scale-n/landing (reused when already there). Then, by `--mode`:
 
-`--before-after lifecycle` runs the pipeline twice on the same data in one invocation, each time into a fresh
-warehouse: first without the lifecycle work (every model, test and snapshot downstream of the customer × month
-spine, LIFECYCLE_WORK), then whole, and writes both columns with their ratio. Ratios measured in one run are the
-figures to compare: the machines are shared and noisy.
+- steps: the pipeline step by step (ingest, dbt parse, seed, run staging, run before CLV, predictive CLV,
+  run after CLV, snapshot, test, publish), each step in its own process into a fresh warehouse, so its wall
+  time and peak resident memory (ru_maxrss from wait4) are its own. After each dbt step, the models'
+  execution_time are read from dbt's run_results.json (before the next step overwrites it).
+- job: the main job as `make run` runs it, `python -m orchestration.run` (ingest, dbt build, predictive CLV,
+  asset checks, publish, report) into another fresh warehouse, with its own DAGSTER_HOME (a copy of
+  dagster.yaml); one row, end to end. Its dbt builds leave a run_results.json each under its target folder.
+- both (default): steps, then job.
+
+The hand-written references (bench/*.sql, run by orchestration/bench_reference.py, each in its own
+process): plain DuckDB SQL on the raw tables of the warehouse right after ingest (in `job` mode: of the
+job's warehouse, after the job), attached read-only, writing into a scratch file .bench/.../reference/
+reference.duckdb, never into the measured warehouse. "core lifecycle" is the lifecycle's core (valid
+orders, customer x month spine, rolling 3/12-month windows, running counts, median purchase gap to date);
+"staging orders" is one query with the checks of base_crm__orders ("staged customers" prepares its join).
+
+What the ratios mean (all measured in this one invocation, on the same data):
+- main job / core lifecycle reference: the job's wall time over the core reference process's wall time
+  (interpreter start-up included on both sides). The issue's bound is ≤ 5.
+- base_crm__orders / staging orders reference: dbt's execution_time of the model (from the dbt steps, else
+  the job) over the seconds the reference spent in SQL; both exclude process start-up. Bound ≤ 1.5.
+- peak RSS: the job's peak over the core reference's peak (no bound; both are in the table).
+At tiny scales fixed costs (dbt start-up, Dagster, compiling) dominate and these ratios are large; they are
+meant for scales where the work dominates.
+
+`--baseline-commit SHA` also measures another commit's code on the same data in the same invocation (a
+`git worktree add --detach` under .bench/, the same .venv; `python -m orchestration.run` with the worktree
+as working directory imports the worktree's package, because -m puts the working directory first on
+sys.path: checked before measuring), first, then this checkout; the table has before/after columns with
+ratios, and the worktree is removed afterwards. The references are this checkout's SQL on both sides, so
+their before/after ratio shows the machine's noise.
+
+`--before-after lifecycle` runs the pipeline twice on the same data, first without the lifecycle work
+(LIFECYCLE_WORK), then whole, and writes both columns with their ratio. The machines are shared and noisy:
+compare ratios measured in one run, not figures across sections.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+from orchestration.bench_report import (
+    CORE_REFERENCE,
+    MAIN_JOB,
+    STAGING_REFERENCE,
+    Measurement,
+    ModelTime,
+    StepResult,
+    console_lines,
+    ratio_text,
+    read_run_results,
+    report_lines,
+)
 from orchestration.settings import PROJECT_DIR
 
 BENCH_DIR = PROJECT_DIR / ".bench"
 RESULTS = PROJECT_DIR / "docs" / "benchmarks.md"
 DBT = str(Path(sys.executable).parent / "dbt")
-DBT_ARGS = ["--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
+MODES = ("both", "steps", "job")
+# bench_reference.py name -> row name
+REFERENCES = {
+    "core_lifecycle": CORE_REFERENCE,
+    "staged_customers": "reference: staged customers",
+    "staging_orders": STAGING_REFERENCE,
+}
 
 
-@dataclass(frozen=True)
-class StepResult:
-    name: str
-    seconds: float
-    peak_mb: float
-    note: str = ""
+def dbt_args(project: Path = PROJECT_DIR) -> list[str]:
+    return ["--project-dir", str(project), "--profiles-dir", str(project)]
 
 
-def _run(name: str, cmd: list[str], env: dict[str, str], note: str = "") -> StepResult:
-    print(f"[bench] {name}: {' '.join(cmd[:6])}…", flush=True)
+DBT_ARGS = dbt_args()
+
+
+def _run_process(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, int, str]:
+    """Wall seconds, peak resident MB (the process and the children it waited for), exit code, output."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, cwd=PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     output = proc.stdout.read() if proc.stdout else b""
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.stdout.write(output.decode(errors="replace")[-8000:])
+    return seconds, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status), output.decode(errors="replace")
+
+
+def _run(name: str, cmd: list[str], env: dict[str, str], note: str = "", cwd: Path = PROJECT_DIR,
+         kind: str = "step") -> StepResult:
+    print(f"[bench] {name}: {' '.join(cmd[:6])}…", flush=True)
+    seconds, peak_mb, code, output = _run_process(cmd, env, cwd)
+    if code != 0:
+        sys.stdout.write(output[-8000:])
         raise SystemExit(f"[bench] step {name} failed")
-    return StepResult(name, seconds, usage.ru_maxrss / 1024, note)
+    return StepResult(name, seconds, peak_mb, note, kind)
 
 
 def _python(code: str) -> list[str]:
@@ -55,17 +112,9 @@ def _python(code: str) -> list[str]:
 
 
 CLV_STEP = """
-import duckdb
-from orchestration.assets.clv_assets import PARAMETER_COLUMNS, clv_settings, replace_table
-from orchestration.clv.scoring import PREDICTION_COLUMNS, fit_and_score
+from orchestration.assets.clv_assets import fit_evaluate_and_write
 from orchestration.settings import load_settings
-settings = load_settings()
-con = duckdb.connect(str(settings.duckdb_path), read_only=True)
-summary = con.execute("select * from intermediate.int_customer_purchase_summary").df()
-con.close()
-result = fit_and_score(summary, **clv_settings())
-replace_table(settings, "clv_model_parameters", result.parameters, PARAMETER_COLUMNS)
-replace_table(settings, "clv_customer_predictions", result.predictions, PREDICTION_COLUMNS)
+fit_evaluate_and_write(load_settings())
 """
 
 PUBLISH_STEP = """
@@ -88,69 +137,220 @@ ingest_all(load_settings())
 """
 
 
-def steps(scale: float, landing: Path, generated: bool, excluded: str = "") -> list[tuple[str, list[str], str]]:
-    """The pipeline step by step; `excluded` (a dbt selector) leaves those nodes out of every dbt step."""
-    gen = [sys.executable, "-m", "orchestration.generate", "--scale", str(scale), "--seed", "42",
-           "--out", str(landing)]
+def generate_command(scale: float, landing: Path) -> list[str]:
+    return [sys.executable, "-m", "orchestration.generate", "--scale", str(scale), "--seed", "42",
+            "--out", str(landing)]
+
+
+def steps(scale: float, landing: Path, generated: bool, excluded: str = "",
+          project: Path = PROJECT_DIR) -> list[tuple[str, list[str], str]]:
+    """The pipeline step by step; `excluded` (a dbt selector) leaves those nodes out of every dbt step.
+    `project` is the checkout whose dbt project is run (the Python steps import the package of their
+    working directory, which run_pipeline sets to it)."""
     leave_out = [excluded] if excluded else []
     exclude_only = ["--exclude", *leave_out] if excluded else []
+    args = dbt_args(project)
     return [
-        ("generate", gen if generated else ["true"], "" if generated else "reused"),
+        ("generate", generate_command(scale, landing) if generated else ["true"], "" if generated else "reused"),
         ("ingest", _python(INGEST_STEP), "landed files -> raw"),
-        ("dbt parse", [DBT, "parse", *DBT_ARGS], "manifest"),
-        ("dbt seed", [DBT, "seed", *DBT_ARGS], ""),
-        ("dbt run staging", [DBT, "run", "--select", "staging", *DBT_ARGS], ""),
+        ("dbt parse", [DBT, "parse", *args], "manifest"),
+        ("dbt seed", [DBT, "seed", *args], ""),
+        ("dbt run staging", [DBT, "run", "--select", "staging", *args], ""),
         ("dbt run before clv",
-         [DBT, "run", "--exclude", "staging", "source:python_models+", *leave_out, *DBT_ARGS],
+         [DBT, "run", "--exclude", "staging", "source:python_models+", *leave_out, *args],
          "stage engine, lifecycle marts, cash flows, summary"),
-        ("predictive clv", _python(CLV_STEP), "BG/NBD + Gamma-Gamma fit and scoring"),
-        ("dbt run after clv", [DBT, "run", "--select", "source:python_models+", *exclude_only, *DBT_ARGS],
+        ("predictive clv", _python(CLV_STEP), "BG/NBD + Gamma-Gamma fit, scoring and holdout evaluation"),
+        ("dbt run after clv", [DBT, "run", "--select", "source:python_models+", *exclude_only, *args],
          "CLV, tiers, early warning, KPIs"),
-        ("dbt snapshot", [DBT, "snapshot", *exclude_only, *DBT_ARGS], ""),
-        ("dbt test", [DBT, "test", *exclude_only, *DBT_ARGS], "all data tests and unit tests"),
+        ("dbt snapshot", [DBT, "snapshot", *exclude_only, *args], ""),
+        ("dbt test", [DBT, "test", *exclude_only, *args], "all data tests and unit tests"),
         ("publish", _python(PUBLISH_STEP), "Parquet + serving.duckdb"),
     ]
 
 
-def _header(scale: float, target: str, counts: str, title: str = "") -> list[str]:
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                            cwd=PROJECT_DIR).stdout.strip()
+def prepare_landing(scale: float, landing: Path) -> StepResult:
+    """Generate the data once; every measurement of the invocation reads the same landing folder."""
+    if (landing / "orders").exists():
+        return StepResult("generate", 0.0, 0.0, "reused")
+    return _run("generate", generate_command(scale, landing), dict(os.environ), f"scale {scale:g}, seed 42")
+
+
+def _fresh(*folders: Path) -> None:
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+
+
+def bench_env(landing: Path, root: Path) -> dict[str, str]:
+    """The environment of one measured run: its own warehouse, dbt target and log folders under root."""
+    env = dict(os.environ, CLM_LANDING_DIR=str(landing), CLM_WAREHOUSE_DIR=str(root / "warehouse"),
+               DBT_TARGET_PATH=str(root / "target"), DBT_LOG_PATH=str(root / "logs"))
+    env.setdefault("CLM_TARGET", "duckdb")
+    return env
+
+
+# --- the hand-written references -------------------------------------------------------------------
+
+
+def _reference_result(name: str, result: StepResult, output: str) -> StepResult:
+    """The row of a reference: the process's wall and peak, the SQL seconds and table sizes it printed."""
+    report = json.loads(output.strip().splitlines()[-1])
+    rows = ", ".join(f"{table} {count:,}" for table, count in report["rows"].items())
+    note = f"bench/{name}.sql: SQL {report['sql_seconds']:.2f} s; rows: {rows}"
+    return StepResult(result.name, result.seconds, result.peak_mb, note, "reference", report["sql_seconds"])
+
+
+def run_references(warehouse_dir: Path, scratch_dir: Path) -> list[StepResult]:
+    """Each reference in its own process (this checkout's SQL), on the warehouse's raw tables, read-only."""
+    _fresh(scratch_dir)
+    scratch = scratch_dir / "reference.duckdb"
+    results = []
+    for name, row in REFERENCES.items():
+        cmd = [sys.executable, "-m", "orchestration.bench_reference", name,
+               "--warehouse", str(warehouse_dir / "clm.duckdb"), "--scratch", str(scratch)]
+        print(f"[bench] {row}", flush=True)
+        seconds, peak_mb, code, output = _run_process(cmd, dict(os.environ), PROJECT_DIR)
+        if code != 0:
+            sys.stdout.write(output[-8000:])
+            raise SystemExit(f"[bench] {row} failed")
+        results.append(_reference_result(name, StepResult(row, seconds, peak_mb), output))
+    return results
+
+
+# --- the pipeline step by step, and the main job ------------------------------------------------------
+
+
+def run_pipeline(scale: float, landing: Path, root: Path, skip: list[str], excluded: str = "",
+                 project: Path = PROJECT_DIR, references: bool = False) -> tuple[list[StepResult], list[ModelTime]]:
+    """Every step (but generate: see prepare_landing) into a fresh warehouse under root; the references
+    right after ingest when asked. Returns the rows and the models' times of every dbt step."""
+    _fresh(root / "warehouse", root / "target")
+    env = bench_env(landing, root)
+    if excluded:
+        env["CLM_BENCH_EXCLUDED_MARTS"] = " ".join(model_names(excluded, env))
+    rows: list[StepResult] = []
+    models: list[ModelTime] = []
+    run_results = root / "target" / "run_results.json"
+    try:
+        for name, cmd, note in steps(scale, landing, False, excluded, project):
+            if name == "generate" or name in skip:
+                continue
+            run_results.unlink(missing_ok=True)
+            rows.append(_run(name, cmd, env, note, cwd=project))
+            models += read_run_results(run_results, name) if cmd[0] == DBT else []
+            if name == "ingest" and references:
+                rows += run_references(root / "warehouse", root / "reference")
+    except (KeyboardInterrupt, SystemExit) as stop:
+        # a long run stopped by hand (SIGINT) or a failed step still records the steps it finished
+        rows.append(StepResult(f"(stopped: {stop!r:.60})", 0.0, 0.0, "later steps not run"))
+    return rows, models
+
+
+def job_run_results(target: Path) -> list[ModelTime]:
+    """The models of every dbt build of a main job run: dagster-dbt gives each invocation its own folder
+    <DBT_TARGET_PATH>/<op>-<run id>-<uuid>/ (op: dbt_before_clv or dbt_after_clv)."""
+    models = []
+    for path in sorted(target.glob("*/run_results.json")):
+        models += read_run_results(path, path.parent.name.split("-")[0])
+    return models
+
+
+def run_job(landing: Path, root: Path, project: Path = PROJECT_DIR) -> tuple[StepResult, list[ModelTime]]:
+    """`python -m orchestration.run` (what `make run` runs) in project, into a fresh warehouse under root,
+    with a fresh DAGSTER_HOME holding a copy of the project's dagster.yaml."""
+    home = root / "dagster_home"
+    _fresh(root / "warehouse", root / "target", home)
+    shutil.copy(project / "dagster.yaml", home / "dagster.yaml")
+    env = dict(bench_env(landing, root), DAGSTER_HOME=str(home))
+    cmd = [sys.executable, "-m", "orchestration.run"]
+    print(f"[bench] {MAIN_JOB}: python -m orchestration.run (in {project})…", flush=True)
+    seconds, peak_mb, code, output = _run_process(cmd, env, project)
+    note = "`python -m orchestration.run` as `make run`: ingest, dbt build, CLV, checks, publish, report"
+    if code != 0:
+        sys.stdout.write(output[-8000:])
+        note = f"FAILED (exit {code}): see the job's output; {note}"
+    return StepResult(MAIN_JOB, seconds, peak_mb, note, "job"), job_run_results(root / "target")
+
+
+def measure(label: str, scale: float, landing: Path, root: Path, mode: str, skip: list[str],
+            project: Path = PROJECT_DIR) -> tuple[Measurement, str]:
+    """One checkout's measurements on the landing data; returns them and the raw row counts."""
+    m = Measurement(label)
+    references = os.environ.get("CLM_TARGET", "duckdb") == "duckdb"
+    counts = ""
+    if mode in ("steps", "both"):
+        rows, m.models = run_pipeline(scale, landing, root, skip, project=project, references=references)
+        m.rows += rows
+        counts = _row_counts(bench_env(landing, root))
+    if mode in ("job", "both"):
+        job, m.job_models = run_job(landing, root / "job", project)
+        if references and mode == "job":
+            m.rows += run_references(root / "job" / "warehouse", root / "reference")
+        m.rows.append(job)
+        counts = counts or _row_counts(bench_env(landing, root / "job"))
+    return m, counts
+
+
+# --- another commit's code --------------------------------------------------------------------------
+
+
+def _git(*args: str, cwd: Path = PROJECT_DIR) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True).stdout.strip()
+
+
+def imported_package(project: Path) -> Path:
+    """Where `orchestration` is imported from by a Python started in project (as the bench starts it)."""
+    code = "import orchestration, pathlib; print(pathlib.Path(orchestration.__file__).resolve().parent)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=project, capture_output=True, text=True, check=True)
+    return Path(out.stdout.strip())
+
+
+@contextmanager
+def baseline_checkout(commit: str) -> Iterator[tuple[Path, str]]:
+    """A detached worktree of commit under .bench/ (removed afterwards) and the commit's full sha."""
+    sha = _git("rev-parse", "--verify", f"{commit}^{{commit}}")
+    path = BENCH_DIR / f"worktree-{sha[:10]}"
+    if path.exists():
+        _git("worktree", "remove", "--force", str(path))
+    _git("worktree", "add", "--detach", str(path), sha)
+    try:
+        package = imported_package(path)
+        if package != (path / "orchestration").resolve():
+            raise SystemExit(f"[bench] a Python started in {path} imports orchestration from {package}")
+        yield path, sha
+    finally:
+        _git("worktree", "remove", "--force", str(path))
+
+
+# --- writing ----------------------------------------------------------------------------------------
+
+
+def _commit() -> str:
+    commit = _git("rev-parse", "--short", "HEAD")
+    changed = _git("status", "--porcelain", "--untracked-files=no")
+    return f"{commit} (with uncommitted changes)" if changed else commit
+
+
+def _header(scale: float, target: str, counts: str, title: str = "", commit: str | None = None) -> list[str]:
     return [
         "",
-        f"### scale {scale:g} on {target}{title}, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, commit {commit}",
+        f"### scale {scale:g} on {target}{title}, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, "
+        f"commit {commit or _commit()}",
         f"Machine: {os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}. "
         f"{counts}",
         "",
     ]
 
 
-def _write(lines: list[str]) -> None:
-    if not RESULTS.exists():
-        RESULTS.write_text("# Benchmarks\n\nAppended by `make bench SCALE=n` (orchestration/bench.py).\n")
-    with RESULTS.open("a") as handle:
+def _write(lines: list[str], results: Path = RESULTS) -> None:
+    if not results.exists():
+        results.write_text("# Benchmarks\n\nAppended by `make bench SCALE=n` (orchestration/bench.py).\n")
+    with results.open("a") as handle:
         handle.write("\n".join(lines))
 
 
-def _append(scale: float, target: str, results: list[StepResult], counts: str) -> None:
-    total = sum(r.seconds for r in results)
-    _write([
-        *_header(scale, target, counts),
-        "| step | wall s | peak MB | note |",
-        "| --- | ---: | ---: | --- |",
-        *[f"| {r.name} | {r.seconds:.1f} | {r.peak_mb:.0f} | {r.note} |" for r in results],
-        f"| **total** | **{total:.1f}** | **{max(r.peak_mb for r in results):.0f}** | |",
-        "",
-    ])
-
-
-def ratio_text(after: float, before: float) -> str:
-    if before > 0.05:
-        return f"×{after / before:.2f}"
-    return "new" if after > 0.05 else "–"
-
-
 def _append_comparison(scale: float, target: str, before: list[StepResult], after: list[StepResult],
-                       counts: str, work: str) -> None:
+                       counts: str, work: str, results: Path = RESULTS) -> None:
     """One table: each step without the work (before) and with it (after), wall time and peak memory."""
     by_name = {r.name: r for r in before}
     rows = []
@@ -171,7 +371,7 @@ def _append_comparison(scale: float, target: str, before: list[StepResult], afte
         f"| **total** | **{total_b:.1f}** | **{total_a:.1f}** | **{ratio_text(total_a, total_b)}** "
         f"| **{peak_b:.0f}** | **{peak_a:.0f}** | |",
         "",
-    ])
+    ], results)
 
 
 def _row_counts(env: dict[str, str]) -> str:
@@ -186,33 +386,11 @@ def _row_counts(env: dict[str, str]) -> str:
     try:
         parts = [f"{t}: {con.execute(f'select count(*) from raw.{t}').fetchone()[0]:,}"
                  for t in ("customers", "orders", "calls", "complaints")]
+    except duckdb.Error:
+        return ""  # stopped before ingest finished
     finally:
         con.close()
     return "Raw rows: " + ", ".join(parts) + "."
-
-
-def run_pipeline(scale: float, root: Path, skip: list[str], excluded: str = "") -> tuple[list[StepResult], str]:
-    """Every step into a fresh warehouse under root; returns the step results and the raw row counts."""
-    landing = root / "landing"
-    generated = not (landing / "orders").exists()
-    warehouse = root / "warehouse"
-    if warehouse.exists():
-        subprocess.run(["rm", "-rf", str(warehouse)], check=True)
-    warehouse.mkdir(parents=True)
-    env = dict(os.environ, CLM_LANDING_DIR=str(landing), CLM_WAREHOUSE_DIR=str(warehouse),
-               DBT_TARGET_PATH=str(root / "target"), DBT_LOG_PATH=str(root / "logs"))
-    env.setdefault("CLM_TARGET", "duckdb")
-    if excluded:
-        env["CLM_BENCH_EXCLUDED_MARTS"] = " ".join(model_names(excluded, env))
-    results: list[StepResult] = []
-    try:
-        for name, cmd, note in steps(scale, landing, generated, excluded):
-            if name not in skip:
-                results.append(_run(name, cmd, env, note))
-    except (KeyboardInterrupt, SystemExit) as stop:
-        # a long run stopped by hand (SIGINT) or a failed step still records the steps it finished
-        results.append(StepResult(f"(stopped: {stop!r:.60})", 0.0, 0.0, "later steps not run"))
-    return results, _row_counts(env)
 
 
 def model_names(selector: str, env: dict[str, str]) -> list[str]:
@@ -223,31 +401,68 @@ def model_names(selector: str, env: dict[str, str]) -> list[str]:
     return listed.stdout.split()
 
 
+def describe(mode: str, baseline: str | None, head: str) -> str:
+    """The paragraph under a section's header: what ran, in which order, on which code."""
+    what = {
+        "both": "the pipeline step by step (one process per step; the references right after ingest, on its "
+                "warehouse), then the main job into a fresh warehouse",
+        "steps": "the pipeline step by step (one process per step; the references right after ingest)",
+        "job": "the main job into a fresh warehouse, then the references on its raw tables",
+    }[mode]
+    code = f"Before: commit {baseline} (a worktree); after: commit {head}. " if baseline else ""
+    return (f"{code}One invocation, same landing data: {what}. References: bench/*.sql in their own "
+            "processes (orchestration/bench.py explains the ratios).")
+
+
+def before_after_lifecycle(args: argparse.Namespace, root: Path, landing: Path, generated: StepResult,
+                           target: str) -> None:
+    before, _ = run_pipeline(args.scale, landing, root, args.skip, excluded=LIFECYCLE_WORK)
+    after, _ = run_pipeline(args.scale, landing, root, args.skip)
+    counts = _row_counts(bench_env(landing, root))
+    before, after = [generated, *before], [generated, *after]
+    _append_comparison(args.scale, target, before, after, counts, args.before_after, args.results)
+    for b, a in zip(before, after, strict=False):
+        print(f"{a.name:24s} {b.seconds:8.1f} s -> {a.seconds:8.1f} s   {b.peak_mb:6.0f} -> {a.peak_mb:6.0f} MB")
+
+
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--mode", choices=MODES, default="both",
+                        help="steps: step by step; job: `python -m orchestration.run` end to end; both (default)")
     parser.add_argument("--skip", nargs="*", default=[], help="step names to skip")
+    parser.add_argument("--baseline-commit", metavar="SHA",
+                        help="also measure this commit's code (a git worktree) on the same data, before this one")
     parser.add_argument("--before-after", choices=["lifecycle"],
                         help="run without the named work, then whole, on the same data, and compare")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="the Markdown file appended to")
     args = parser.parse_args(argv)
     root = BENCH_DIR / f"scale-{args.scale:g}"
+    landing = root / "landing"
     target = os.environ.get("CLM_TARGET", "duckdb")
-
+    generated = prepare_landing(args.scale, landing)
     if args.before_after:
-        before, _ = run_pipeline(args.scale, root, args.skip, excluded=LIFECYCLE_WORK)
-        after, counts = run_pipeline(args.scale, root, args.skip)
-        if before and after:
-            _append_comparison(args.scale, target, before, after, counts, args.before_after)
-        for b, a in zip(before, after, strict=False):
-            print(f"{a.name:24s} {b.seconds:8.1f} s -> {a.seconds:8.1f} s   {b.peak_mb:6.0f} -> {a.peak_mb:6.0f} MB")
+        before_after_lifecycle(args, root, landing, generated, target)
         return
 
-    results, counts = run_pipeline(args.scale, root, args.skip)
-    if not results:
-        return
-    _append(args.scale, target, results, counts)
-    for r in results:
-        print(f"{r.name:24s} {r.seconds:8.1f} s {r.peak_mb:8.0f} MB  {r.note}")
+    measurements = []
+    baseline = None
+    if args.baseline_commit:
+        with baseline_checkout(args.baseline_commit) as (worktree, sha):
+            baseline = sha[:7]
+            before, _ = measure("before", args.scale, landing, root / f"baseline-{sha[:10]}", args.mode,
+                                args.skip, worktree)
+            measurements.append(before)
+    head = _commit()
+    after, counts = measure("after" if baseline else "this run", args.scale, landing, root, args.mode, args.skip)
+    measurements.append(after)
+    for m in measurements:
+        m.rows.insert(0, generated)
+    title = f", before ({baseline}) and after" if baseline else ""
+    _write(report_lines(_header(args.scale, target, counts, title, head), measurements,
+                        describe(args.mode, baseline, head)), args.results)
+    print("\n".join(console_lines(measurements)))
+    print(f"[bench] appended to {args.results}")
 
 
 if __name__ == "__main__":

@@ -1,12 +1,19 @@
 """The raw data contract of DOMAIN.md §2: tables, their columns, which are required.
 
 One place for it: the generator writes these columns, ingest checks landed files against them and
-creates the `raw` tables from them, and the dbt sources list the same names.
+creates the `raw` tables from them, and the dbt project reads the table list and the enums from
+macros/staging/crm_contract.sql, generated from this module (`python -m orchestration.contract`; a test
+fails when the committed file differs). The dbt sources and the accepted_values tests of the staged
+models are checked against it (tests/test_contract.py).
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
+from pathlib import Path
+
+DBT_CONTRACT_MACRO = Path(__file__).resolve().parent.parent / "macros" / "staging" / "crm_contract.sql"
 
 
 @dataclass(frozen=True)
@@ -125,3 +132,35 @@ def raw_table_ddl(table: str, schema: str = "raw") -> str:
         "_loaded_at timestamp",
     ]
     return f"create table if not exists {schema}.{table} ({', '.join(business + metadata)})"
+
+
+def _jinja_list(values: tuple[str, ...] | list[str]) -> str:
+    return "[" + ", ".join(f"'{v}'" for v in values) + "]"
+
+
+def dbt_contract_macro() -> str:
+    """The text of macros/staging/crm_contract.sql: the raw tables and the enums, for the dbt models."""
+    enums = ",\n".join(
+        f"        '{table}': {{"
+        + ", ".join(f"'{column}': {_jinja_list(values)}" for column, values in columns.items())
+        + "}"
+        for table, columns in ENUMS.items()
+    )
+    return (
+        "{#- Generated from orchestration/contract.py by `python -m orchestration.contract`: do not edit.\n"
+        "    The raw tables (base_crm__<table> per table) and the enumerations staging accepts. -#}\n\n"
+        "{% macro crm_raw_tables() %}\n"
+        f"    {{{{ return({_jinja_list(list(RAW_TABLES))}) }}}}\n"
+        "{% endmacro %}\n\n"
+        "{% macro crm_enum_values(table, column) %}\n"
+        "    {%- set enums = {\n"
+        f"{enums},\n"
+        "    } -%}\n"
+        "    {{ return(enums[table][column]) }}\n"
+        "{% endmacro %}\n"
+    )
+
+
+if __name__ == "__main__":
+    DBT_CONTRACT_MACRO.write_text(dbt_contract_macro(), encoding="utf-8")
+    print(f"wrote {DBT_CONTRACT_MACRO}", file=sys.stderr)

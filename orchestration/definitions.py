@@ -15,15 +15,15 @@ from typing import Any
 import dagster as dg
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
-from orchestration.assets.clv_assets import SUMMARY_MODEL, predictive_clv_asset
-from orchestration.assets.dbt_assets import dbt_asset_key, dbt_assets_from, mart_models
+from orchestration.assets.clv_assets import INPUT_MODELS, predictive_clv_asset
+from orchestration.assets.dbt_assets import dbt_asset_keys, dbt_assets_from, mart_models, published_marts, relation_docs
 from orchestration.assets.ingest_assets import ingest_assets, raw_asset_key
 from orchestration.assets.publish import publish_asset
 from orchestration.assets.report import report_asset
 from orchestration.checks.asset_checks import mart_checks, raw_checks, rejected_rows_check
 from orchestration.manifest import load_manifest
-from orchestration.partitions import lifecycle_backfill_job, lifecycle_months
-from orchestration.resources import WarehouseResource, dbt_resource
+from orchestration.partitions import lifecycle_backfill_job
+from orchestration.resources import dbt_resource, warehouse_resource
 from orchestration.schedules import daily_schedule, monthly_close_schedule
 from orchestration.sensors import landed_files_sensor
 
@@ -45,26 +45,28 @@ def warehouse_job() -> UnresolvedAssetJobDefinition:
 def build_definitions(manifest: dict[str, Any] | None = None) -> dg.Definitions:
     manifest = load_manifest() if manifest is None else manifest
     marts = mart_models(manifest)
-    mart_keys = {mart: dbt_asset_key(manifest, mart) for mart in marts}
+    keys = dbt_asset_keys(manifest)  # resolved once
+    mart_keys = {mart: keys[mart] for mart in marts}
+    published = published_marts(manifest)
     job = warehouse_job()
-    backfill = lifecycle_backfill_job(manifest, lifecycle_months())
+    backfill = lifecycle_backfill_job(manifest)
     return dg.Definitions(
         assets=[
             *ingest_assets(),
             *dbt_assets_from(manifest),
-            predictive_clv_asset(dbt_asset_key(manifest, SUMMARY_MODEL)),
-            publish_asset(mart_keys),
+            predictive_clv_asset([keys[name] for name in INPUT_MODELS]),
+            publish_asset({m: mart_keys[m] for m in published}, {m: relation_docs(manifest, m) for m in published}),
             report_asset(marts),
         ],
         asset_checks=[
             *raw_checks(raw_asset_key),
-            rejected_rows_check(dbt_asset_key(manifest, "stg_crm__rejected_rows")),
+            rejected_rows_check(keys["stg_crm__rejected_rows"]),
             *mart_checks(mart_keys),
         ],
         jobs=[job, backfill],
         schedules=[daily_schedule(job), monthly_close_schedule(backfill)],
         sensors=[landed_files_sensor(job)],
-        resources={"dbt": dbt_resource(), "warehouse": WarehouseResource()},
+        resources={"dbt": dbt_resource(), "warehouse": warehouse_resource()},
         executor=dg.in_process_executor,
     )
 

@@ -84,7 +84,9 @@ def generate(
     written: dict[str, writers.WrittenTable] = {}
     extra_file: str | None = None
     # one table at a time, built, dirtied, written and summarised, so only one table's rows are in memory
-    with tqdm(total=len(RAW_TABLES) + 1, desc="generate", unit="table", file=sys.stderr, leave=False) as progress:
+    # disable=None: a progress bar on a terminal, nothing in a log or a pipe
+    bar = {"desc": "generate", "unit": "table", "file": sys.stderr, "leave": False, "disable": None}
+    with tqdm(total=len(RAW_TABLES) + 1, **bar) as progress:
         world = simulate_world(streams[0], n_customers, window)
         progress.update(1)
 

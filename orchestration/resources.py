@@ -7,7 +7,8 @@ dbt subprocess never starts while a Python asset still holds the file.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -15,6 +16,7 @@ import dagster as dg
 import pandas as pd
 import yaml
 from dagster_dbt import DbtCliResource
+from pydantic import Field
 
 from orchestration.manifest import dbt_executable
 from orchestration.settings import PROJECT_DIR, Settings, load_settings
@@ -23,21 +25,52 @@ from orchestration.settings import PROJECT_DIR, Settings, load_settings
 WAREHOUSE_WRITER_POOL = "clm_warehouse_writer"
 
 
+def warehouse_resource() -> WarehouseResource:
+    """The code location's warehouse resource; a run can override dbt_vars in its config (Launchpad)."""
+    return WarehouseResource(dbt_vars=os.environ.get("CLM_DBT_VARS", ""))
+
+
 def dbt_resource() -> DbtCliResource:
     return DbtCliResource(project_dir=str(PROJECT_DIR), profiles_dir=str(PROJECT_DIR), dbt_executable=dbt_executable())
 
 
-def dbt_project_vars() -> dict[str, Any]:
-    """The vars of dbt_project.yml: the one place for thresholds that Python assets also need."""
+def dbt_project_vars(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The vars of dbt_project.yml (the one place for thresholds that Python assets also need), with a
+    run's overrides on top: what dbt sees with `--vars <overrides>`."""
     with (PROJECT_DIR / "dbt_project.yml").open(encoding="utf-8") as handle:
-        return dict(yaml.safe_load(handle).get("vars") or {})
+        project = dict(yaml.safe_load(handle).get("vars") or {})
+    return {**project, **(overrides or {})}
+
+
+def parse_var_overrides(text: str) -> dict[str, Any]:
+    """A run's var overrides, written as dbt's --vars takes them (a YAML or JSON mapping; empty: none)."""
+    if not text.strip():
+        return {}
+    value = yaml.safe_load(text)
+    if not isinstance(value, dict):
+        raise ValueError(f"dbt vars must be a mapping like '{{clv_holdout_days: 91}}', not {text!r}")
+    return value
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The configured warehouse (CLM_* environment variables, read when a run uses it)."""
+    """The configured warehouse (CLM_* environment variables, read when a run uses it), and the run's dbt
+    var overrides: dbt gets them as `--vars`, the Python assets and checks read the same resolved vars."""
+
+    dbt_vars: str = Field(
+        default="",
+        description="dbt vars for this run, a YAML/JSON mapping as dbt's --vars takes it, e.g. "
+        "'{clv_holdout_days: 91}' (default: CLM_DBT_VARS when the code location loaded; empty: none).",
+    )
 
     def settings(self) -> Settings:
         return load_settings()
+
+    def var_overrides(self) -> dict[str, Any]:
+        return parse_var_overrides(self.dbt_vars)
+
+    def vars(self) -> dict[str, Any]:
+        """dbt_project.yml's vars with this run's overrides: resolved once, the same for dbt and Python."""
+        return dbt_project_vars(self.var_overrides())
 
     @contextmanager
     def reader(self) -> Iterator[Any]:
@@ -71,9 +104,9 @@ class _Reader:
 @contextmanager
 def open_reader(settings: Settings) -> Iterator[_Reader]:
     if settings.target == "duckdb":
-        import duckdb
+        from orchestration.duckdb_connection import connect
 
-        connection = duckdb.connect(str(settings.duckdb_path), read_only=True)
+        connection = connect(settings, read_only=True)
     elif settings.target == "postgres":
         import psycopg2
 
@@ -91,9 +124,9 @@ def open_reader(settings: Settings) -> Iterator[_Reader]:
 def open_writer(settings: Settings) -> Iterator[Any]:
     """A write connection (DuckDB or psycopg2), committed on success and closed in every case."""
     if settings.target == "duckdb":
-        import duckdb
+        from orchestration.duckdb_connection import connect
 
-        connection = duckdb.connect(str(settings.duckdb_path))
+        connection = connect(settings)
         try:
             connection.execute("begin transaction")
             yield connection

@@ -1,8 +1,10 @@
-"""A run when new files land: only files the ledger has not recorded (ingest.pending_files)."""
+"""A run when new files land: only files the ledger has not recorded (ingest.pending_files). STOPPED on a
+new instance, like the schedules; CLM_SENSOR_INTERVAL_SECONDS sets how often it looks (default 60)."""
 
 from __future__ import annotations
 
 import hashlib
+import os
 
 import dagster as dg
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
@@ -23,7 +25,7 @@ def landed_files_sensor(warehouse_job: UnresolvedAssetJobDefinition) -> dg.Senso
     @dg.sensor(
         name=SENSOR_NAME,
         job=warehouse_job,
-        minimum_interval_seconds=60,
+        minimum_interval_seconds=int(os.environ.get("CLM_SENSOR_INTERVAL_SECONDS", "60")),
         default_status=dg.DefaultSensorStatus.STOPPED,
         description="Requests warehouse_job when landed files are not yet in raw._load_ledger.",
     )

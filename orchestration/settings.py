@@ -10,6 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEV_PII_SALT = "clm-development-salt-not-for-production"
+# DuckDB's memory bound: a build stays near this (plus the process itself) and spills the rest of a large
+# sort or join to the temp directory. profiles.yml spells the same defaults (tests/test_settings.py).
+DEFAULT_DUCKDB_MEMORY_LIMIT = "5GB"
+DEFAULT_DUCKDB_THREADS = 2
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -29,12 +33,30 @@ class PostgresSettings:
 
 
 @dataclass(frozen=True)
+class DuckDBSettings:
+    memory_limit: str
+    threads: int
+    temp_directory: Path
+
+    def config(self) -> dict[str, str | int | bool]:
+        """Connection settings for every DuckDB connection the project opens (dbt's come from profiles.yml)."""
+        return {
+            "memory_limit": self.memory_limit,
+            "threads": self.threads,
+            "temp_directory": str(self.temp_directory),
+            # no query here relies on the order rows were inserted in; dropping it lets DuckDB stream
+            "preserve_insertion_order": False,
+        }
+
+
+@dataclass(frozen=True)
 class Settings:
     landing_dir: Path
     warehouse_dir: Path
     target: str
     pii_salt: str
     postgres: PostgresSettings
+    duckdb: DuckDBSettings
 
     @property
     def duckdb_path(self) -> Path:
@@ -52,11 +74,12 @@ class Settings:
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
     target = env.get("CLM_TARGET", "duckdb")
+    warehouse_dir = Path(env.get("CLM_WAREHOUSE_DIR", "warehouse")).resolve()
     if target not in {"duckdb", "postgres", "spark"}:
         raise ValueError(f"CLM_TARGET must be duckdb, postgres or spark, not {target!r}")
     return Settings(
         landing_dir=Path(env.get("CLM_LANDING_DIR", "data/landing")).resolve(),
-        warehouse_dir=Path(env.get("CLM_WAREHOUSE_DIR", "warehouse")).resolve(),
+        warehouse_dir=warehouse_dir,
         target=target,
         pii_salt=env.get("CLM_PII_SALT", DEV_PII_SALT),
         postgres=PostgresSettings(
@@ -65,5 +88,10 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             user=env.get("CLM_PG_USER", "clm"),
             password=env.get("CLM_PG_PASSWORD", "clm"),
             database=env.get("CLM_PG_DATABASE", "clm"),
+        ),
+        duckdb=DuckDBSettings(
+            memory_limit=env.get("CLM_DUCKDB_MEMORY_LIMIT", DEFAULT_DUCKDB_MEMORY_LIMIT),
+            threads=int(env.get("CLM_DUCKDB_THREADS", str(DEFAULT_DUCKDB_THREADS))),
+            temp_directory=Path(env.get("CLM_DUCKDB_TEMP_DIR", str(warehouse_dir / "duckdb_tmp"))).resolve(),
         ),
     )

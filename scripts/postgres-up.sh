@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Installs (if missing) and starts a local PostgreSQL server on 127.0.0.1 for the tests, and creates
-# the login role the project uses. Idempotent: safe to run when the server is already up.
+# Installs (if missing) and starts a local PostgreSQL server on 127.0.0.1, and creates the login role and
+# the database the project uses (CLM_PG_USER, CLM_PG_DATABASE), so `CLM_TARGET=postgres make run` works
+# next. Idempotent: safe to run when the server is already up.
 set -euo pipefail
 PG_USER="${CLM_PG_USER:-clm}"
 PG_PASSWORD="${CLM_PG_PASSWORD:-clm}"
 PG_PORT="${CLM_PG_PORT:-5432}"
+PG_DATABASE="${CLM_PG_DATABASE:-clm}"
 
 if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
   echo "installing PostgreSQL from Debian's packages"
@@ -31,5 +33,7 @@ do \$\$ begin
 end \$\$;
 -- lets the tests drop their throwaway databases while an analyst session is still closing
 grant pg_signal_backend to ${PG_USER};
+select format('create database %I owner %I', '${PG_DATABASE}', '${PG_USER}')
+where not exists (select from pg_database where datname = '${PG_DATABASE}') \gexec
 SQL
-echo "PostgreSQL $version is up on 127.0.0.1:$PG_PORT (role $PG_USER)"
+echo "PostgreSQL $version is up on 127.0.0.1:$PG_PORT (role $PG_USER, database $PG_DATABASE)"

@@ -1,12 +1,41 @@
-"""The benchmark's before/after comparison (`make bench BEFORE_AFTER=lifecycle`): the "before" pipeline must
-leave out exactly the lifecycle work and keep everything else, or its figures compare the wrong things.
+"""The benchmark (orchestration/bench.py): the before/after comparison (`make bench BEFORE_AFTER=lifecycle`)
+must leave out exactly the lifecycle work; the hand-written references (bench/*.sql) must compute what the
+models compute, or the ratios compare different work; dbt's run results and the report's layout.
 The benchmark itself is run by hand (timings belong in docs/benchmarks.md, not in tests)."""
 
 from __future__ import annotations
 
+import json
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
-from orchestration.bench import LIFECYCLE_WORK, model_names, ratio_text, steps
+import duckdb
+import pytest
+
+from orchestration.bench import (
+    LIFECYCLE_WORK,
+    PROJECT_DIR,
+    imported_package,
+    job_run_results,
+    model_names,
+    ratio_text,
+    run_references,
+    steps,
+)
+from orchestration.bench_report import (
+    Measurement,
+    ModelTime,
+    StepResult,
+    ratios,
+    read_run_results,
+    report_lines,
+    slowest,
+)
+from orchestration.generate import generate
+from orchestration.ingest import ingest_all
+from orchestration.settings import load_settings
+from tests.support import DbtRunner
 
 LIFECYCLE_MODELS = {
     "int_customer_months_spined", "int_customer_months_measured", "int_customer_stages_sequenced",
@@ -46,3 +75,207 @@ def test_ratios_read_as_after_over_before() -> None:
     assert ratio_text(5.0, 10.0) == "×0.50"
     assert ratio_text(7.0, 0.0) == "new"
     assert ratio_text(0.0, 0.0) == "–"
+
+
+def test_the_steps_run_the_dbt_project_of_the_checkout_they_are_given() -> None:
+    other = Path("/elsewhere/checkout")
+    by_name = {name: cmd for name, cmd, _ in steps(1, Path("landing"), generated=False, project=other)}
+    assert by_name["dbt run staging"][-4:] == ["--project-dir", str(other), "--profiles-dir", str(other)]
+
+
+def test_a_python_started_in_a_checkout_imports_that_checkouts_package() -> None:
+    assert imported_package(PROJECT_DIR) == (PROJECT_DIR / "orchestration").resolve()
+
+
+# --- dbt's run results --------------------------------------------------------------------------------
+
+
+def _run_results(path: Path, times: dict[str, float]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"results": [
+        {"unique_id": unique_id, "execution_time": seconds, "status": "success"}
+        for unique_id, seconds in times.items()
+    ]}))
+    return path
+
+
+def test_run_results_give_the_models_and_the_slowest_come_first(tmp_path: Path) -> None:
+    path = _run_results(tmp_path / "run_results.json", {
+        "model.customer_lifecycle.base_crm__orders": 2.5,
+        "model.customer_lifecycle.stg_crm__orders": 0.1,
+        "model.customer_lifecycle.int_customer_months_measured": 7.0,
+        "test.customer_lifecycle.not_null_x.abc": 99.0,
+        "seed.customer_lifecycle.call_costs": 50.0,
+        "operation.customer_lifecycle.customer_lifecycle-on-run-start-0": 30.0,
+    })
+    models = read_run_results(path, "dbt run staging")
+    assert {m.name for m in models} == {"base_crm__orders", "stg_crm__orders", "int_customer_months_measured"}
+    assert [m.name for m in slowest(models, 2)] == ["int_customer_months_measured", "base_crm__orders"]
+    assert all(m.step == "dbt run staging" for m in models)
+    assert read_run_results(tmp_path / "missing.json", "x") == []
+
+
+def test_the_main_jobs_run_results_are_read_from_each_dbt_build_folder(tmp_path: Path) -> None:
+    _run_results(tmp_path / "dbt_before_clv-1a2b3c4-9f8e7d6" / "run_results.json",
+                 {"model.customer_lifecycle.base_crm__orders": 1.0})
+    _run_results(tmp_path / "dbt_after_clv-1a2b3c4-0a1b2c3" / "run_results.json",
+                 {"model.customer_lifecycle.fct_customer_clv": 2.0})
+    models = job_run_results(tmp_path)
+    assert {(m.name, m.step) for m in models} == {
+        ("base_crm__orders", "dbt_before_clv"), ("fct_customer_clv", "dbt_after_clv"),
+    }
+
+
+# --- the report ---------------------------------------------------------------------------------------
+
+
+def _measurement(label: str, job_seconds: float) -> Measurement:
+    return Measurement(
+        label,
+        rows=[
+            StepResult("generate", 0.0, 0.0, "reused"),
+            StepResult("ingest", 4.0, 300.0),
+            StepResult("reference: core lifecycle", 10.0, 200.0, "", "reference", 9.0),
+            StepResult("reference: staging orders", 2.0, 150.0, "", "reference", 1.6),
+            StepResult("dbt run staging", 6.0, 400.0),
+            StepResult("main job", job_seconds, 800.0, "", "job"),
+        ],
+        models=[ModelTime(f"model_{i}", float(i), "dbt run staging") for i in range(12)]
+        + [ModelTime("base_crm__orders", 2.0, "dbt run staging")],
+        job_models=[ModelTime("base_crm__orders", 3.0, "dbt_before_clv")],
+    )
+
+
+def test_the_ratios_divide_the_job_by_the_core_reference_and_the_model_by_the_staging_sql() -> None:
+    (job, job_value, job_bound), (model, model_value, model_bound), (peak, peak_value, _) = ratios(
+        _measurement("this run", 45.0))
+    assert "main job" in job and job_value == pytest.approx(4.5) and job_bound == "≤ 5"
+    # the steps' execution_time (2.0 s) over the reference's SQL seconds (1.6 s), not its process wall
+    assert "base_crm__orders" in model and model_value == pytest.approx(1.25) and model_bound == "≤ 1.5"
+    assert "peak" in peak and peak_value == pytest.approx(4.0)
+    assert ratios(Measurement("nothing"))[0][1] is None
+
+
+def test_one_measurement_is_one_table_with_the_ratios_and_the_ten_slowest_models() -> None:
+    lines = report_lines(["", "### header", ""], [_measurement("this run", 45.0)], "What ran.")
+    text = "\n".join(lines)
+    assert "| measurement | wall s | peak MB | note |" in lines
+    assert "| reference: core lifecycle | 10.0 | 200 |  |" in lines
+    # the pipeline total (ingest + staging, no references, no generate) comes before the main job
+    total = next(i for i, line in enumerate(lines) if "pipeline steps total" in line)
+    assert "| 10.0 | 400 |" in lines[total] and lines[total + 1].startswith("| main job | 45.0 | 800 |")
+    assert "| main job / core lifecycle reference (wall) | ×4.50 | ≤ 5 |" in lines
+    assert "| base_crm__orders (dbt run_results) / staging orders reference (SQL) | ×1.25 | ≤ 1.5 |" in lines
+    models = lines[lines.index("| model | dbt steps s | main job s | dbt step |") + 2:]
+    model_rows = [line for line in models if line.startswith("| ")]
+    assert len(model_rows) == 10 and model_rows[0] == "| model_11 | 11.00 | – | dbt run staging |"
+    assert "| base_crm__orders | 2.00 | 3.00 | dbt run staging |" in model_rows
+    assert text.startswith("\n### header")
+
+
+def test_a_baseline_comparison_has_before_and_after_columns_with_ratios() -> None:
+    lines = report_lines(["### header"], [_measurement("before", 90.0), _measurement("after", 45.0)], "x")
+    assert "| measurement | before s | after s | ratio | before MB | after MB | note |" in lines
+    assert "| main job | 90.0 | 45.0 | ×0.50 | 800 | 800 |  |" in lines
+    assert "| main job / core lifecycle reference (wall) | ×9.00 | ×4.50 | ≤ 5 |" in lines
+    header = "| model | before dbt steps s | before main job s | after dbt steps s | after main job s | dbt step |"
+    assert header in lines
+
+
+# --- the hand-written references on tiny data ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def references(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, str], list[StepResult], Path]]:
+    """Tiny dirty data, ingested; the models the references stand for, built by dbt; then the references
+    on the raw tables, as the benchmark runs them (each in its own process, scratch file apart)."""
+    root = tmp_path_factory.mktemp("bench_references")
+    env = dict(
+        os.environ,
+        CLM_LANDING_DIR=str(root / "landing"), CLM_WAREHOUSE_DIR=str(root / "warehouse"), CLM_TARGET="duckdb",
+        DBT_TARGET_PATH=str(root / "target"), DBT_LOG_PATH=str(root / "logs"),
+    )
+    generate(scale=0.005, seed=11, out=root / "landing", dirty=0.02)
+    ingest_all(load_settings(env))
+    rows = run_references(root / "warehouse", root / "reference")
+    DbtRunner(env)("run", "--select", "+int_customer_months_measured")
+    yield env, rows, root / "reference" / "reference.duckdb"
+
+
+def _connect(scratch: Path, env: dict[str, str]) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(str(scratch), read_only=True)
+    con.execute(f"attach '{Path(env['CLM_WAREHOUSE_DIR']) / 'clm.duckdb'}' as clm (read_only)")
+    return con
+
+
+def _difference(con: duckdb.DuckDBPyConnection, left: str, right: str) -> int:
+    """Rows of either query missing from the other (duplicates counted)."""
+    one = con.execute(f"select count(*) from ({left} except all {right})").fetchone()[0]
+    two = con.execute(f"select count(*) from ({right} except all {left})").fetchone()[0]
+    return one + two
+
+
+def test_each_reference_is_its_own_process_and_reports_its_sql_time(references) -> None:
+    _, rows, _ = references
+    assert [r.name for r in rows] == [
+        "reference: core lifecycle", "reference: staged customers", "reference: staging orders"]
+    for row in rows:
+        assert row.kind == "reference" and row.peak_mb > 0 and 0 < row.sql_seconds < row.seconds
+        assert "rows:" in row.note
+
+
+def test_the_staging_reference_is_base_crm__orders_row_for_row(references) -> None:
+    env, _, scratch = references
+    con = _connect(scratch, env)
+    try:
+        columns = [c for (c,) in con.execute(
+            "select column_name from information_schema.columns where table_catalog = 'clm' "
+            "and table_schema = 'staging' and table_name = 'base_crm__orders'").fetchall()]
+        listed = ", ".join(columns)
+        assert _difference(con, f"select {listed} from clm.staging.base_crm__orders",
+                           f"select {listed} from staging_orders") == 0
+        # the dirty data exercises the checks: several reason codes, and superseded versions
+        reasons = con.execute("select count(distinct rejection_reason), count(*) filter "
+                              "(where row_disposition = 'superseded') from staging_orders").fetchone()
+        assert reasons[0] >= 5 and reasons[1] > 0
+        assert _difference(
+            con, "select customer_id, created_at from staged_customers",
+            "select customer_id, created_at from clm.staging.base_crm__customers where row_disposition = 'staged'",
+        ) == 0
+    finally:
+        con.close()
+
+
+def test_the_core_reference_counts_what_the_lifecycle_models_count(references) -> None:
+    env, _, scratch = references
+    con = _connect(scratch, env)
+    models = """
+        select m.customer_id, m.month_start_date, s.completed_orders, s.purchase_days, m.purchase_days_to_date,
+            m.completed_orders_to_date, m.median_gap_days
+        from clm.intermediate.int_customer_months_measured as m
+        inner join clm.intermediate.int_customer_months_spined as s using (customer_id, month_start_date)"""
+    reference = """
+        select customer_id, month_start_date, completed_orders, purchase_days, purchase_days_to_date,
+            completed_orders_to_date, median_gap_days
+        from customer_months"""
+    try:
+        # the same customer-months (spine from the created month to the last order month), the same
+        # completed orders in each, the same running counts and median gap to date
+        assert con.execute(f"select count(*) from ({models})").fetchone()[0] > 1000
+        assert _difference(con, models, reference) == 0
+        # and the month's completed orders are a direct count of the staged completed orders from raw
+        direct = """
+            select customer_id, cast(date_trunc('month', ordered_date) as date), count(*)
+            from clm.staging.stg_crm__orders where is_completed group by all"""
+        assert _difference(con, direct, "select customer_id, month_start_date, completed_orders "
+                                        "from customer_months where completed_orders > 0") == 0
+        # the 12-month window: 12 calendar months by hand; the model's (evaluation date - 12 months,
+        # evaluation date] also holds 29 February in the February after a leap year
+        differing = con.execute("""
+            select distinct month(r.month_start_date)
+            from customer_months as r
+            inner join clm.intermediate.int_customer_months_measured as m using (customer_id, month_start_date)
+            where r.purchase_days_12m <> m.purchase_days_12m""").fetchall()
+        assert differing in ([], [(2,)])
+    finally:
+        con.close()

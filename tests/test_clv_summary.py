@@ -1,5 +1,5 @@
 """The purchase summary of predictive CLV: the SQL model int_customer_purchase_summary against the pandas
-computation orchestration.clv.summary, on a small hand-worked orders table, in both time units.
+computation tests/support/purchase_summary.py, on a small hand-worked orders table, in both time units.
 
 The parent relation staging.stg_crm__orders is created by hand with the staging contract's columns, so
 the test exercises this model's rules only (staging has its own tests).
@@ -16,10 +16,10 @@ import psycopg2
 import pytest
 
 from orchestration.clv.scoring import fit_and_score
-from orchestration.clv.summary import SUMMARY_OUTPUT_COLUMNS, purchase_summary
 from orchestration.settings import load_settings
 from tests.engines import BuiltWarehouse
 from tests.support import DbtRunner
+from tests.support.purchase_summary import SUMMARY_OUTPUT_COLUMNS, purchase_summary
 
 MODEL = "int_customer_purchase_summary"
 OBSERVATION_END = dt.date(2024, 3, 31)

@@ -4,15 +4,19 @@ The whole project is built once per engine on the same generated (slightly dirty
 fixtures of tests/conftest.py (tests/engines.py); the KPI marts are then checked against computations done
 here in Python, independently of the SQL: the growth-accounting identities, churned = moves into the churned
 stage, cohort sizes = acquired customers, the Kaplan–Meier curves against a plain Python Kaplan–Meier on the
-same lifecycle data, and every ratio metric of the semantic layer against its kpi_monthly column. PostgreSQL
+same lifecycle data, and every ratio metric of the semantic layer against its kpi_monthly column (in the
+manifest, and answered by MetricFlow's `mf query` on DuckDB and PostgreSQL). PostgreSQL
 and Spark must give the same numbers as DuckDB. The edge cases (a won-back customer, a one-customer cohort,
 censoring) are dbt unit tests in models/*/kpis/, run by those builds.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import math
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -21,13 +25,26 @@ import pytest
 
 from tests.engines import BuiltWarehouse, query_frame
 
-ACTIVE_STAGES = frozenset({"new", "growing", "mature", "declining", "won_back"})
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+# the stage grouping is the seed's (one place); the test's own computations read it from there
+_STAGES = pd.read_csv(PROJECT_DIR / "seeds" / "lifecycle_stages.csv")
+ACTIVE_STAGES = frozenset(_STAGES.loc[_STAGES["is_active"], "stage_code"])
 DIMENSIONS = ("overall", "acquisition_channel", "customer_type", "city", "value_tier")
 ADDITIVE_COLUMNS = (
-    "active_customers", "new_customers", "retained_customers", "resurrected_customers", "churned_customers",
-    "active_customers_at_start", "buying_customers", "repeat_buying_customers", "completed_orders",
-    "complaints_opened", "active_customers_with_complaint", "active_customers_with_follow_up_call",
-    "outbound_sales_calls", "converted_sales_calls",
+    "active_customers",
+    "new_customers",
+    "retained_customers",
+    "resurrected_customers",
+    "churned_customers",
+    "active_customers_at_start",
+    "buying_customers",
+    "repeat_buying_customers",
+    "completed_orders",
+    "complaints_opened",
+    "active_customers_with_complaint",
+    "active_customers_with_follow_up_call",
+    "outbound_sales_calls",
+    "converted_sales_calls",
 )
 
 
@@ -71,7 +88,7 @@ def acquisition_months(warehouse: BuiltWarehouse) -> dict[str, date]:
         "select orders.customer_id, orders.ordered_date"
         " from staging.stg_crm__orders as orders"
         " cross join intermediate.int_as_of_dates as as_of"
-        " where orders.status = 'completed' and orders.ordered_date <= as_of.as_of_date"
+        " where orders.status = 'completed' and orders.ordered_date <= as_of.as_of_date",
     )
     first = orders.groupby("customer_id")["ordered_date"].min()
     return {customer: as_date(day).replace(day=1) for customer, day in first.items()}
@@ -135,8 +152,10 @@ def test_active_is_new_plus_retained_plus_resurrected(duckdb_warehouse: BuiltWar
     first_month_churns = lifecycle[(lifecycle["stage_code"] == "churned") & (lifecycle["stage_before"] == "prospect")]
     overall = frame[frame["dimension_name"] == "overall"].set_index("month_start_date")
     churned_not_from_active = first_month_churns.groupby("month_start_date").size().reindex(overall.index).fillna(0)
-    assert (overall["active_customers_at_start"] + churned_not_from_active
-            == overall["retained_customers"] + overall["churned_customers"]).all()
+    assert (
+        overall["active_customers_at_start"] + churned_not_from_active
+        == overall["retained_customers"] + overall["churned_customers"]
+    ).all()
     assert (frame["active_customers_at_start"] <= frame["retained_customers"] + frame["churned_customers"]).all()
     assert frame["resurrected_customers"].sum() > 0, "the data should contain won-back customers"
 
@@ -146,14 +165,21 @@ def test_overall_growth_accounting_matches_the_lifecycle_fact(duckdb_warehouse: 
     active = lifecycle["stage_code"].isin(ACTIVE_STAGES)
     was_active = lifecycle["stage_before"].isin(ACTIVE_STAGES)
     was_churned = lifecycle["stage_before"] == "churned"
-    expected = pd.DataFrame({
-        "month_start_date": lifecycle["month_start_date"],
-        "active_customers": active,
-        "new_customers": active & ~was_active & ~was_churned,
-        "retained_customers": active & was_active,
-        "resurrected_customers": active & was_churned,
-        "active_customers_at_start": was_active,
-    }).groupby("month_start_date").sum().astype(float)
+    expected = (
+        pd.DataFrame(
+            {
+                "month_start_date": lifecycle["month_start_date"],
+                "active_customers": active,
+                "new_customers": active & ~was_active & ~was_churned,
+                "retained_customers": active & was_active,
+                "resurrected_customers": active & was_churned,
+                "active_customers_at_start": was_active,
+            }
+        )
+        .groupby("month_start_date")
+        .sum()
+        .astype(float)
+    )
     overall = kpis(duckdb_warehouse).query("dimension_name == 'overall'").set_index("month_start_date")
     pd.testing.assert_frame_equal(
         overall[list(expected.columns)].sort_index(), expected.sort_index(), check_names=False
@@ -188,8 +214,10 @@ def test_cohort_sizes_sum_to_the_acquired_customers(duckdb_warehouse: BuiltWareh
     acquired = acquisition_months(duckdb_warehouse)
     retention = query_frame(duckdb_warehouse, "select * from marts.fct_cohort_retention")
     first_months = retention[retention["months_since_acquisition"] == 0]
-    sizes = {as_date(m): int(n) for m, n in zip(first_months["acquisition_month_start_date"],
-                                                first_months["cohort_size"], strict=True)}
+    sizes = {
+        as_date(m): int(n)
+        for m, n in zip(first_months["acquisition_month_start_date"], first_months["cohort_size"], strict=True)
+    }
     assert sizes == dict(pd.Series(list(acquired.values())).value_counts().items())
     assert sum(sizes.values()) == len(acquired) > 0
     # a cohort has one row per month from acquisition to the as-of month, and month 0 is everyone buying
@@ -204,15 +232,23 @@ def test_cohort_purchasing_counts_match_the_orders(duckdb_warehouse: BuiltWareho
         duckdb_warehouse,
         "select distinct orders.customer_id, orders.ordered_date from staging.stg_crm__orders as orders"
         " cross join intermediate.int_as_of_dates as as_of"
-        " where orders.status = 'completed' and orders.ordered_date <= as_of.as_of_date"
+        " where orders.status = 'completed' and orders.ordered_date <= as_of.as_of_date",
     )
-    buyers = {(acquired[c], months_between(acquired[c], as_date(d).replace(day=1)), c)
-              for c, d in zip(orders["customer_id"], orders["ordered_date"], strict=True)}
+    buyers = {
+        (acquired[c], months_between(acquired[c], as_date(d).replace(day=1)), c)
+        for c, d in zip(orders["customer_id"], orders["ordered_date"], strict=True)
+    }
     expected = pd.Series([(cohort, k) for cohort, k, _ in buyers]).value_counts()
     retention = query_frame(duckdb_warehouse, "select * from marts.fct_cohort_retention where customers_purchasing > 0")
-    actual = {(as_date(m), int(k)): int(n) for m, k, n in zip(
-        retention["acquisition_month_start_date"], retention["months_since_acquisition"],
-        retention["customers_purchasing"], strict=True)}
+    actual = {
+        (as_date(m), int(k)): int(n)
+        for m, k, n in zip(
+            retention["acquisition_month_start_date"],
+            retention["months_since_acquisition"],
+            retention["customers_purchasing"],
+            strict=True,
+        )
+    }
     assert actual == dict(expected.items())
 
 
@@ -238,7 +274,10 @@ def test_ratio_metrics_of_the_semantic_layer_match_kpi_monthly(duckdb_warehouse:
     manifest = read_manifest(duckdb_warehouse)
     metrics = {metric["name"]: metric for metric in manifest["metrics"].values()}
     frame = kpis(duckdb_warehouse)
-    ratios = [m for m in metrics.values() if m["type"] == "ratio"]
+    # the KPI metrics (the value metrics of _value__semantic.yml are checked against the value marts below)
+    ratios = [
+        m for m in metrics.values() if m["type"] == "ratio" and m["original_file_path"].endswith("_kpis__semantic.yml")
+    ]
     assert len(ratios) >= 9
     for metric in ratios:
         numerator = metric["type_params"]["numerator"]["name"]
@@ -283,8 +322,10 @@ def assert_same_kpis_and_curves(reference: BuiltWarehouse, other: BuiltWarehouse
     )
     types = {"survival_probability": float, "customers_at_risk": int, "churned_customers": int}
     pd.testing.assert_frame_equal(
-        query_frame(other, survival_sql).astype(types), query_frame(reference, survival_sql).astype(types),
-        check_dtype=False, atol=1e-9,
+        query_frame(other, survival_sql).astype(types),
+        query_frame(reference, survival_sql).astype(types),
+        check_dtype=False,
+        atol=1e-9,
     )
     churn_sql = (
         "select churn_event_id, stage_path, complaints_before_churn from marts.fct_churn_analysis"
@@ -313,3 +354,96 @@ def test_spark_gives_the_same_kpis_and_curves(
     duckdb_warehouse: BuiltWarehouse, spark_warehouse: BuiltWarehouse
 ) -> None:
     assert_same_kpis_and_curves(duckdb_warehouse, spark_warehouse)
+
+
+# --- the semantic layer queried with MetricFlow (`mf query`, as `make metrics` runs it) -------------------
+# Its answers equal the marts: every monthly ratio and the quick ratio against kpi_monthly's overall rows,
+# and the top tier's share of lifetime profit against fct_value_tier_summary, on DuckDB and PostgreSQL.
+
+BIN = Path(sys.executable).parent
+PROJECT_FILES = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "snapshots", "tests", "analyses")
+MONTHLY_METRICS = ("churn_rate", "retention_rate", "repeat_purchase_rate", "complaint_rate", "quick_ratio")
+
+
+def _project(root: Path) -> Path:
+    """The dbt project behind links, with its own target/ (mf reads <project>/target/semantic_manifest.json)."""
+    project = root / "project"
+    if not project.exists():
+        project.mkdir(parents=True)
+        for name in PROJECT_FILES:
+            if (PROJECT_DIR / name).exists():
+                (project / name).symlink_to(PROJECT_DIR / name)
+    return project
+
+
+def _mf_query(warehouse: BuiltWarehouse, root: Path, *args: str) -> pd.DataFrame:
+    project = _project(root)
+    env = {k: v for k, v in warehouse.env.items() if k != "DBT_TARGET_PATH"}
+    env["DBT_PROFILES_DIR"] = str(project)
+    if not (project / "target" / "semantic_manifest.json").exists():
+        subprocess.run([str(BIN / "dbt"), "parse", "--quiet"], cwd=project, env=env, check=True, timeout=300)
+    out = root / "mf.csv"
+    proc = subprocess.run(
+        [str(BIN / "mf"), "query", *args, "--csv", str(out)],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return pd.read_csv(io.StringIO(out.read_text(encoding="utf-8")))
+
+
+def _close(a: float, b: float) -> bool:
+    if a is None or b is None or (isinstance(a, float) and math.isnan(a)) or (isinstance(b, float) and math.isnan(b)):
+        return (a is None or a != a) and (b is None or b != b)
+    # kpi_monthly stores rates as decimal(28, 10): equal to the 10th decimal (half a unit, plus float noise)
+    return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=6e-11)
+
+
+def _check_metrics_equal_marts(warehouse: BuiltWarehouse, root: Path) -> None:
+    answer = _mf_query(
+        warehouse,
+        root,
+        "--metrics",
+        ",".join(MONTHLY_METRICS),
+        "--group-by",
+        "metric_time__month",
+        "--order",
+        "metric_time__month",
+    )
+    kpis = query_frame(
+        warehouse,
+        f"select month_start_date, {', '.join(MONTHLY_METRICS)} from marts.kpi_monthly "
+        "where dimension_name = 'overall' order by month_start_date",
+    )
+    answer["month"] = pd.to_datetime(answer["metric_time__month"]).dt.date.astype(str)
+    kpis["month"] = pd.to_datetime(kpis["month_start_date"]).dt.date.astype(str)
+    joined = kpis.merge(answer, on="month", how="left", suffixes=("_mart", "_mf"))
+    assert len(joined) == len(kpis) > 6
+    for metric in MONTHLY_METRICS:
+        mismatched = [
+            (row["month"], row[f"{metric}_mart"], row[f"{metric}_mf"])
+            for _, row in joined.iterrows()
+            if not _close(row[f"{metric}_mart"], row[f"{metric}_mf"])
+        ]
+        # a month with no churn has no quick ratio in both; a month MetricFlow has no rows for is all-null there
+        assert mismatched == [], (metric, mismatched[:5])
+
+    share = _mf_query(warehouse, root, "--metrics", "top_tier_profit_share")["top_tier_profit_share"].iloc[0]
+    expected = query_frame(
+        warehouse,
+        "select lifetime_profit_share from marts.fct_value_tier_summary "
+        "where tiering = 'historical' and value_tier = 'A'",
+    )["lifetime_profit_share"].iloc[0]
+    assert math.isclose(float(share), float(expected), rel_tol=1e-9)
+
+
+def test_metricflow_answers_equal_the_marts_on_duckdb(duckdb_warehouse: BuiltWarehouse, tmp_path: Path) -> None:
+    _check_metrics_equal_marts(duckdb_warehouse, tmp_path)
+
+
+@pytest.mark.postgres
+def test_metricflow_answers_equal_the_marts_on_postgres(postgres_warehouse: BuiltWarehouse, tmp_path: Path) -> None:
+    _check_metrics_equal_marts(postgres_warehouse, tmp_path)

@@ -1,7 +1,7 @@
 """Lifecycle stages (DOMAIN.md §4-5) with real dbt on DuckDB and PostgreSQL.
 
 - The hand-worked rule and dynamics cases are dbt unit tests beside the models
-  (models/intermediate/lifecycle/_lifecycle__models.yml); here they run on both engines.
+  (models/intermediate/lifecycle/_lifecycle__unit_tests.yml); here they run on both engines.
 - The incremental monthly fact equals a full refresh, row for row, after new days land.
 - A backfill (vars lifecycle_backfill_start_month / _end_month) rewrites exactly those months.
 - Invalid vars fail the build with a message naming the var.
@@ -9,16 +9,10 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
-from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-import duckdb
-import psycopg2
 import pytest
 
 from orchestration.ingest import ensure_raw_schema
@@ -26,6 +20,7 @@ from orchestration.ingest.pipeline import ingest_all
 from orchestration.manifest import load_manifest
 from orchestration.settings import load_settings
 from tests.support import DbtRunner
+from tests.support.lifecycle import FACT, build_lifecycle, fact_rows, fetch, generate_landing, land_files
 
 LIFECYCLE_UNIT_TESTED = (
     "int_customer_months_spined",
@@ -35,68 +30,6 @@ LIFECYCLE_UNIT_TESTED = (
     "fct_early_warning",
     "fct_call_list",
 )
-FACT = "fct_customer_lifecycle_monthly"
-FACT_ORDER = "order by customer_id, month_start_date"
-
-
-# ---------------------------------------------------------------- helpers shared with test_lifecycle_truth
-
-
-def generate_landing(
-    out: Path, *, scale: float, start: str, end: str, seed: int = 42, truth: Path | None = None
-) -> Path:
-    """Run the demo-data generator (clean data) into `out`; returns the landing folder."""
-    cmd = [
-        sys.executable, "-m", "orchestration.generate", "--scale", str(scale), "--seed", str(seed),
-        "--start", start, "--end", end, "--out", str(out), "--dirty", "0",
-    ]
-    if truth is not None:
-        cmd += ["--truth", str(truth)]
-    subprocess.run(cmd, check=True, capture_output=True, text=True)
-    return out
-
-
-def land_files(generated: Path, landing: Path, *, until: str | None = None, after: str | None = None) -> int:
-    """Copy generated files whose date (in the file name) is in (after, until] into the landing folder.
-
-    Daily files are named <table>_YYYY-MM-DD.csv, monthly ones <table>_YYYY-MM.csv (compared by their month).
-    """
-    copied = 0
-    for path in sorted(generated.rglob("*.*")):
-        stamp = path.stem.rsplit("_", 1)[-1]
-        if until is not None and stamp > until[: len(stamp)]:
-            continue
-        if after is not None and stamp <= after[: len(stamp)]:
-            continue
-        target = landing / path.relative_to(generated)
-        if target.exists():
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, target)
-        copied += 1
-    return copied
-
-
-def build_lifecycle(dbt: DbtRunner, *args: str, vars: dict | None = None) -> None:
-    """Seed and run the lifecycle fact and everything upstream (data tests belong to other suites)."""
-    dbt("seed", "--select", "lifecycle_framework_labels", "stage_strategies")
-    dbt("run", "--select", f"+{FACT}", *args, vars=vars)
-
-
-def fetch(env: dict[str, str], sql: str) -> list[tuple[Any, ...]]:
-    settings = load_settings(env)
-    if settings.target == "duckdb":
-        with closing(duckdb.connect(str(settings.duckdb_path), read_only=True)) as conn:
-            return conn.execute(sql).fetchall()
-    with closing(psycopg2.connect(settings.postgres.dsn())) as conn, conn.cursor() as cur:
-        cur.execute(sql)
-        return cur.fetchall()
-
-
-def fact_rows(env: dict[str, str]) -> list[tuple[Any, ...]]:
-    return fetch(env, f"select * from marts.{FACT} {FACT_ORDER}")
-
-
 # ---------------------------------------------------------------- fixtures
 
 

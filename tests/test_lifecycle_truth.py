@@ -21,7 +21,7 @@ import pytest
 from orchestration.ingest.pipeline import ingest_all
 from orchestration.settings import load_settings
 from tests.support import DbtRunner
-from tests.test_lifecycle import FACT, build_lifecycle, fetch, generate_landing, land_files
+from tests.support.lifecycle import FACT, build_lifecycle, fetch, generate_landing, land_files
 
 
 def precision_recall(frame: pd.DataFrame, inferred: set[str], latent: set[str]) -> tuple[float, float]:

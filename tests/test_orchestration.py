@@ -4,7 +4,10 @@ blocking checks that stop publishing, the lifecycle backfill by month, and the l
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
+import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,15 +16,20 @@ import dagster as dg
 import duckdb
 import pytest
 
-from orchestration.assets.dbt_assets import dbt_asset_key, mart_models
+from orchestration.assets.clv_assets import HOLDOUT_TABLES
+from orchestration.assets.dbt_assets import dbt_asset_key, mart_models, published_marts, relation_docs
 from orchestration.assets.publish import PublishBlockedError, open_serving, publish_marts
 from orchestration.checks import suites
 from orchestration.checks.results import blocking_failures
+from orchestration.checks.sql_validation import validate_in_warehouse
 from orchestration.definitions import WAREHOUSE_JOB, build_definitions
 from orchestration.generate import generate
 from orchestration.ingest import ingest_all
+from orchestration.lifecycle_report import REPORT_HTML
+from orchestration.lifecycle_report.browser import render, screenshot
 from orchestration.manifest import ManifestMissingError, build_manifest, load_manifest
 from orchestration.partitions import BACKFILL_JOB
+from orchestration.resources import open_reader
 from orchestration.sensors import landed_files_sensor
 from orchestration.settings import load_settings
 
@@ -57,7 +65,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
         manifest = load_manifest()
         definitions = build_definitions(manifest)
         instance = dg.DagsterInstance.ephemeral()
-        result = definitions.get_job_def(WAREHOUSE_JOB).execute_in_process(instance=instance, raise_on_error=False)
+        result = definitions.resolve_job_def(WAREHOUSE_JOB).execute_in_process(instance=instance, raise_on_error=False)
         yield {"env": env, "manifest": manifest, "definitions": definitions, "instance": instance, "result": result}
 
 
@@ -87,8 +95,10 @@ def test_asset_graph_connects_ingest_dbt_python_and_serving(warehouse: dict[str,
     predictions = dg.AssetKey(["python_models", "clv_customer_predictions"])
     assert dbt_asset_key(manifest, "int_customer_purchase_summary") in graph.get(predictions).parent_keys
     assert predictions in graph.get(dbt_asset_key(manifest, "fct_customer_clv")).parent_keys
-    # publish waits for every mart, the report for publish
-    assert {dbt_asset_key(manifest, m) for m in mart_models(manifest)} <= graph.get(PUBLISH_KEY).parent_keys
+    # publish waits for every mart it publishes (the exposure's list), the report for publish
+    published = {dbt_asset_key(manifest, m) for m in published_marts(manifest)}
+    assert published == {k for k in graph.get(PUBLISH_KEY).parent_keys if k.path[0] == "marts"}
+    assert dbt_asset_key(manifest, "metricflow_time_spine") not in published
     assert PUBLISH_KEY in graph.get(dg.AssetKey(["serving", "run_report"])).parent_keys
     # descriptions and column schemas come from the dbt docs
     clv_spec = graph.get(dbt_asset_key(manifest, "fct_customer_clv"))
@@ -128,13 +138,33 @@ def test_dbt_tests_are_checks_on_the_asset_they_test(warehouse: dict[str, Any]) 
 
 def test_jobs_schedules_sensor_and_partitions(warehouse: dict[str, Any]) -> None:
     definitions: dg.Definitions = warehouse["definitions"]
-    job = definitions.get_job_def(WAREHOUSE_JOB)
+    job = definitions.resolve_job_def(WAREHOUSE_JOB)
     assert job.executor_def is dg.in_process_executor
     assert job.tags["dagster/max_retries"] == "1"
-    backfill = definitions.get_job_def(BACKFILL_JOB)
+    backfill = definitions.resolve_job_def(BACKFILL_JOB)
     assert isinstance(backfill.partitions_def, dg.MonthlyPartitionsDefinition)
     assert {s.name for s in definitions.schedules} == {"daily_warehouse", "monthly_close"}
     assert [s.name for s in definitions.sensors] == ["new_landed_files"]
+
+
+def test_backfill_partitions_start_at_the_data_and_a_full_build_shows_its_months(warehouse: dict[str, Any]) -> None:
+    settings = _settings()
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as conn:
+        months = [
+            str(m)
+            for (m,) in conn.execute(
+                "select distinct cast(month_start_date as date) from marts.fct_customer_lifecycle_monthly order by 1"
+            ).fetchall()
+        ]
+        first_order = conn.execute("select min(ordered_date) from staging.stg_crm__orders").fetchone()[0]
+    assert months[0] <= str(first_order)[:7] + "-01"  # the history starts no later than the first order
+    lifecycle = dbt_asset_key(warehouse["manifest"], "fct_customer_lifecycle_monthly")
+    # the full build (no partition) reported every month it wrote as a materialized partition
+    assert warehouse["instance"].get_materialized_partitions(lifecycle) == set(months)
+    # definitions loaded after the build start the partitions at the first month of the data
+    reloaded = build_definitions(warehouse["manifest"]).resolve_job_def(BACKFILL_JOB).partitions_def
+    assert reloaded.get_first_partition_key() == months[0]
+    assert set(months) <= set(reloaded.get_partition_keys())
 
 
 # ---- a full run -------------------------------------------------------------------------------
@@ -162,11 +192,33 @@ def test_full_run_materializes_everything_and_publishes(warehouse: dict[str, Any
             m: conn.execute(f"select count(*) from marts.{m}").fetchone()[0] for m in mart_models(warehouse["manifest"])
         }
     assert predictions > 0 and with_p_alive > 0
-    # the serving file answers like the warehouse
+    # the serving file answers like the warehouse, for the marts the exposure lists (not the time spine)
+    published = published_marts(warehouse["manifest"])
+    assert "metricflow_time_spine" not in published and set(published) < set(marts)
     reader = open_serving(settings.published_dir / "serving.duckdb")
     try:
-        for mart, rows in marts.items():
-            assert reader.execute(f"select count(*) from marts.{mart}").fetchone()[0] == rows
+        served = {
+            name
+            for (name,) in reader.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts'"
+            ).fetchall()
+        }
+        assert served == set(published)
+        for mart in published:
+            assert reader.execute(f"select count(*) from marts.{mart}").fetchone()[0] == marts[mart]
+        # each published relation and column carries its dbt description
+        description, columns = relation_docs(warehouse["manifest"], "fct_customer_clv")
+        comment = reader.execute(
+            "select comment from duckdb_tables() where schema_name = 'marts' and table_name = 'fct_customer_clv'"
+        ).fetchone()[0]
+        assert description and comment == description.strip()
+        column_comments = dict(
+            reader.execute(
+                "select column_name, comment from duckdb_columns() "
+                "where schema_name = 'marts' and table_name = 'fct_customer_clv'"
+            ).fetchall()
+        )
+        assert column_comments["customer_id"] == columns["customer_id"].strip() != ""
     finally:
         reader.close()
     assert (settings.published_dir / "CURRENT").exists()
@@ -204,6 +256,136 @@ def test_serving_reader_keeps_working_during_a_publish_and_sees_the_new_version_
     assert not list((settings.published_dir / "versions").glob(".*.partial"))
 
 
+def test_the_serving_file_travels(warehouse: dict[str, Any], tmp_path: Path) -> None:
+    """A copy of the serving file answers the same with the warehouse and the published folder gone."""
+    settings = _settings()
+    published = published_marts(warehouse["manifest"])
+    original = open_serving(settings.published_dir / "serving.duckdb")
+    try:
+        before = {m: sorted(original.execute(f"select * from marts.{m}").fetchall(), key=repr) for m in published}
+    finally:
+        original.close()
+    copy = tmp_path / "bi_server" / "serving.duckdb"
+    copy.parent.mkdir()
+    shutil.copy(settings.published_dir / "serving.duckdb", copy)
+    moved = settings.warehouse_dir.with_name(settings.warehouse_dir.name + "_moved")
+    settings.warehouse_dir.rename(moved)  # the original warehouse and its Parquet are gone
+    try:
+        reader = open_serving(copy)
+        try:
+            for mart in published:
+                assert sorted(reader.execute(f"select * from marts.{mart}").fetchall(), key=repr) == before[mart]
+        finally:
+            reader.close()
+    finally:
+        moved.rename(settings.warehouse_dir)
+
+
+def test_the_lifecycle_report_renders_offline_with_the_marts_numbers(warehouse: dict[str, Any], tmp_path: Path) -> None:
+    settings = _settings()
+    page = settings.published_dir / REPORT_HTML
+    version = (settings.published_dir / "CURRENT").read_text().strip()
+    assert (settings.published_dir / "versions" / version / REPORT_HTML).read_text() == page.read_text()
+    text = page.read_text(encoding="utf-8")
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", text)  # nothing loaded from elsewhere
+    rendered = render(page)  # headless Chromium, network off
+    assert rendered.console == []  # no error, no warning, no log line
+    errors = re.search(r'<div id="report-errors">(.*?)</div>', rendered.dom, re.DOTALL)
+    assert errors is not None and errors.group(1).strip() == ""
+    charts = re.findall(r'<div class="chart[^"]*" id="chart-(\d+)"([^>]*)>(.*?)</section>', rendered.dom, re.DOTALL)
+    assert len(charts) == 13
+    for number, attributes, body in charts:
+        assert 'data-rendered="true"' in attributes, f"chart {number} did not render"
+        assert "<svg" in body and re.search(r'class="mark-(rect|area|line|rule|text|tick|symbol)', body), number
+    shown = dict(re.findall(r'data-figure="(\w+)">([^<]*)<', rendered.dom))
+    # the figures on the page, against the warehouse's marts (not the serving file the page was made from)
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as conn:
+        as_of = conn.execute("select max(month_start_date) from marts.fct_customer_lifecycle_monthly").fetchone()[0]
+        stages = conn.execute(
+            "select stage_code, count(*) from marts.fct_customer_lifecycle_monthly where month_start_date = ? "
+            "group by 1",
+            [as_of],
+        ).fetchall()
+        active, churn, quick = conn.execute(
+            "select active_customers, churn_rate, quick_ratio from marts.kpi_monthly "
+            "where dimension_name = 'overall' and month_start_date = ?",
+            [as_of],
+        ).fetchone()
+        top_share = conn.execute(
+            "select sum(lifetime_profit) filter (where value_tier = 'A') / sum(lifetime_profit) "
+            "from marts.fct_customer_value_tiers"
+        ).fetchone()[0]
+        call_list = conn.execute("select count(*) from marts.fct_call_list").fetchone()[0]
+    assert shown["as_of_month"] == str(as_of)[:7]
+    assert shown["active_customers"] == f"{int(active):,}"
+    assert shown["churn_rate"] == f"{float(churn):.1%}" and shown["quick_ratio"] == f"{float(quick):.2f}"
+    assert shown["call_list"] == f"{call_list:,}"
+    assert {k.removeprefix("stage_"): v for k, v in shown.items() if k.startswith("stage_")} == {
+        code: f"{n:,}" for code, n in stages
+    }
+    assert shown["top_20_percent_profit_share"] == f"{float(top_share):.1%}"
+    png = screenshot(page, tmp_path / "first_screen.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
+
+
+HOLDOUT_FROM_ORDERS = """
+    with days as (
+        select distinct customer_id, ordered_date as day from staging.stg_crm__orders
+        where is_completed and ordered_date <= $obs_end
+    ),
+    firsts as (select customer_id, min(day) as first_day from days group by customer_id),
+    cohort as (select * from firsts where first_day <= $cal_end),
+    per_customer as (
+        select cohort.customer_id,
+               count(*) filter (where days.day <= $cal_end) - 1 as calibration_frequency,
+               count(*) filter (where days.day > $cal_end) as holdout_purchases,
+               count(*) filter (where days.day > cohort.first_day) as repeat_purchases
+        from cohort join days using (customer_id) group by cohort.customer_id
+    )
+    select count(*) as customers, sum(holdout_purchases) as holdout_purchases,
+           sum(repeat_purchases) as repeat_purchases,
+           list(least(calibration_frequency, 7) order by customer_id) as bins
+    from per_customer"""
+
+
+def test_the_clv_holdout_evaluation_agrees_with_the_staged_orders(warehouse: dict[str, Any]) -> None:
+    """The holdout marts against an independent count from staging: the split, the customers, their
+    actual holdout purchases, the bins and the tracking's end; and the warn limit of its suite."""
+    settings = _settings()
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as conn:
+        row = conn.execute("select * from marts.fct_clv_holdout_summary").df().iloc[0]
+        obs_end = conn.execute("select max(ordered_date) from staging.stg_crm__orders").fetchone()[0]
+        cal_end = obs_end - dt.timedelta(days=182)  # the default clv_holdout_days
+        customers, holdout, repeats, bins = conn.execute(
+            HOLDOUT_FROM_ORDERS, {"obs_end": obs_end, "cal_end": cal_end}
+        ).fetchone()
+        by_frequency = conn.execute(
+            "select frequency_bin_order, customers from marts.fct_clv_holdout_by_frequency"
+        ).fetchall()
+        per_customer = conn.execute(
+            "select count(*), sum(actual_holdout_purchases) from marts.fct_clv_holdout_customers"
+        ).fetchone()
+        last_week = conn.execute(
+            "select week_end_date, actual_cumulative_repeat_purchases from marts.fct_clv_holdout_tracking "
+            "order by week_end_date desc limit 1"
+        ).fetchone()
+    assert row["status"] == "evaluated" and row["bg_nbd_converged"]
+    assert (row["calibration_end_date"].date(), row["holdout_end_date"].date()) == (cal_end, obs_end)
+    assert row["customers"] == customers == per_customer[0] == sum(n for _, n in by_frequency)
+    assert row["actual_holdout_purchases"] == holdout == per_customer[1]
+    assert dict(by_frequency) == {b: bins.count(b) for b in set(bins)}
+    assert last_week == (obs_end, repeats)  # the tracking ends at the observation end
+    # the warn limit of the summary's suite is var clv_holdout_max_error
+    error = abs(float(row["purchases_relative_error"]))
+    with open_reader(settings) as reader:
+        for limit, warns in ((error / 2, True), (error * 2 + 1e-9, False)):
+            suite = suites.mart_suite("fct_clv_holdout_summary", {}, {"clv_holdout_max_error": limit})
+            summary, _ = validate_in_warehouse(suite, reader)
+            assert bool(summary["warn_failed"]) is warns and not summary["error_failed"]
+    report = json.loads((settings.warehouse_dir / "report.json").read_text())
+    assert report["clv_holdout"]["actual_holdout_purchases"] == holdout
+
+
 def test_a_failed_publish_keeps_the_previous_version(
     warehouse: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -237,7 +419,7 @@ def test_partition_backfill_rebuilds_only_its_months(warehouse: dict[str, Any]) 
         conn.execute(
             "delete from marts.fct_customer_lifecycle_monthly where month_start_date in (?, ?)", [rebuilt, untouched]
         )
-    job = warehouse["definitions"].get_job_def(BACKFILL_JOB)
+    job = warehouse["definitions"].resolve_job_def(BACKFILL_JOB)
     result = job.execute_in_process(instance=warehouse["instance"], partition_key=rebuilt)
     assert result.success
     with duckdb.connect(str(settings.duckdb_path), read_only=True) as conn:
@@ -260,7 +442,7 @@ def test_a_failing_blocking_check_stops_publishing(warehouse: dict[str, Any], mo
     # an impossible expectation with error severity on one mart: its check fails and blocks publish
     impossible = dataclasses.replace(suites.MART_SPECS["dim_customers"], min_rows=10**9)
     monkeypatch.setitem(suites.MART_SPECS, "dim_customers", impossible)
-    job = warehouse["definitions"].get_job_def(WAREHOUSE_JOB)
+    job = warehouse["definitions"].resolve_job_def(WAREHOUSE_JOB)
     result = job.execute_in_process(instance=warehouse["instance"], raise_on_error=False)
     assert not result.success
     materialized = {e.asset_key for e in result.get_asset_materialization_events()}
@@ -312,3 +494,36 @@ def test_sensor_requests_a_run_for_new_files_only(clm_env: dict[str, str], monke
     assert again.run_requests[0].run_key == result.run_requests[0].run_key  # same pending set, same key
     ingest_all(load_settings())
     assert isinstance(sensor(dg.build_sensor_context()), dg.SkipReason)
+
+
+def test_a_runs_dbt_vars_reach_dbt_and_the_python_assets_alike(warehouse: dict[str, Any]) -> None:
+    """A run's var overrides (config of resource `warehouse`, as the Launchpad sets it) are resolved once:
+    dbt gets them as --vars (its calibration end moves) and the CLV asset reads the same (its holdout
+    length). Last in the module: it leaves the holdout marts at 91 days."""
+    manifest = warehouse["manifest"]
+    selection = [
+        *(dbt_asset_key(manifest, m) for m in ("int_clv_holdout_customers", "int_clv_holdout_daily")),
+        *(dg.AssetKey(["python_models", t]) for t in HOLDOUT_TABLES),
+        dg.AssetKey(["python_models", "clv_model_parameters"]),
+        dg.AssetKey(["python_models", "clv_customer_predictions"]),
+        dbt_asset_key(manifest, "fct_clv_holdout_summary"),
+    ]
+    result = (
+        warehouse["definitions"]
+        .resolve_job_def(WAREHOUSE_JOB)
+        .execute_in_process(
+            instance=warehouse["instance"],
+            asset_selection=selection,
+            run_config={"resources": {"warehouse": {"config": {"dbt_vars": "{clv_holdout_days: 91}"}}}},
+            raise_on_error=False,
+        )
+    )
+    assert result.success, [e.step_key for e in result.all_events if e.is_step_failure]
+    with duckdb.connect(str(_settings().duckdb_path), read_only=True) as conn:
+        python_days = conn.execute("select holdout_days from python_models.clv_holdout_summary").fetchone()[0]
+        calibration_end, holdout_end = conn.execute(
+            "select calibration_end_date, holdout_end_date from marts.fct_clv_holdout_summary"
+        ).fetchone()
+        dbt_days = conn.execute("select distinct holdout_days from intermediate.int_clv_holdout_customers").fetchall()
+    assert python_days == 91 and dbt_days == [(91,)]
+    assert (holdout_end - calibration_end).days == 91

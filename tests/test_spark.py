@@ -16,8 +16,8 @@ from orchestration.settings import load_settings
 from orchestration.spark_session import spark_conf
 from tests.engines import BuiltWarehouse, query
 from tests.support import PROJECT_DIR
-from tests.test_engine_agreement import COUNT_QUERIES, MONEY_QUERIES, _normalise, assert_money_rows_agree
-from tests.test_pii_audit import assert_no_pii
+from tests.support.agreement import COUNT_QUERIES, MONEY_QUERIES, assert_money_rows_agree, normalise_numbers
+from tests.support.pii import assert_no_pii
 
 pytestmark = pytest.mark.spark
 
@@ -76,8 +76,8 @@ def _sorted(rows: list[tuple]) -> list[tuple]:
 def test_counts_agree_duckdb_spark(
     duckdb_warehouse: BuiltWarehouse, spark_warehouse: BuiltWarehouse, name: str
 ) -> None:
-    on_duckdb = _sorted(_normalise(query(duckdb_warehouse, COUNT_QUERIES[name])))
-    on_spark = _sorted(_normalise(query(spark_warehouse, COUNT_QUERIES[name])))
+    on_duckdb = _sorted(normalise_numbers(query(duckdb_warehouse, COUNT_QUERIES[name])))
+    on_spark = _sorted(normalise_numbers(query(spark_warehouse, COUNT_QUERIES[name])))
     assert on_duckdb, f"{name}: no rows on DuckDB"
     assert on_duckdb == on_spark
 

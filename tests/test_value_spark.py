@@ -16,7 +16,7 @@ import pytest
 
 from orchestration.settings import load_settings
 from tests.support import DBT, PROJECT_DIR, DbtRunner
-from tests.test_value_clv import AS_OF_DATE, COMPONENTS, build_value_models, expected_clv, isolated_env
+from tests.support.value_case import AS_OF_DATE, COMPONENTS, build_value_models, expected_clv, isolated_env
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 

@@ -1,10 +1,12 @@
 """Value tiers (DOMAIN.md §7): the dbt unit tests of the tier rule, run on DuckDB and PostgreSQL.
 
-The hand-worked cases live beside the models (models/marts/value/_value__unit_tests.yml): exact
-20/60/20 counts with ties across both boundaries, all values equal, one to four customers, negative
-CLV, custom cut points (four tiers, and a half that must round up in exact decimals), monthly moves
-and the tier summary's shares. Unit tests need the upstream relations to exist (for column types),
-so the models are first built empty.
+The hand-worked cases live beside the models (the tier rule on historical CLV in
+models/intermediate/value/_value__unit_tests.yml, the rest in
+models/marts/value/_value__unit_tests.yml): exact 20/60/20 counts with ties across both boundaries, all
+values equal, one to four customers, negative CLV, custom cut points (four tiers, and a half that must
+round up in exact decimals), the predicted tiering on total CLV, monthly moves and the tier summary's
+shares. Unit tests need the upstream relations to exist (for column types), so the models are first
+built empty.
 """
 
 from __future__ import annotations
@@ -17,8 +19,13 @@ from orchestration.ingest import ensure_raw_schema
 from orchestration.settings import load_settings
 from tests.support import DbtRunner
 
-UNIT_TESTS = 10  # in models/marts/value/_value__unit_tests.yml
-TIER_MODELS = ("fct_customer_value_tiers", "fct_value_tiers_monthly", "fct_value_tier_summary")
+UNIT_TESTS = 11  # 8 beside int_customer_value_tiers_historical, 3 in models/marts/value/_value__unit_tests.yml
+TIER_MODELS = (
+    "int_customer_value_tiers_historical",
+    "fct_customer_value_tiers",
+    "fct_value_tiers_monthly",
+    "fct_value_tier_summary",
+)
 
 
 @pytest.mark.parametrize("engine", ["duckdb", "postgres"])
@@ -36,6 +43,8 @@ def test_tier_unit_tests_pass(engine: str, request: pytest.FixtureRequest) -> No
 
 def test_invalid_cut_points_fail_the_build_naming_the_var(clm_env: dict[str, str]) -> None:
     dbt = DbtRunner(clm_env)
-    result = dbt("run", "--select", "fct_customer_value_tiers", check=False, vars={"value_tier_cutoffs": [0.8, 0.2]})
+    result = dbt(
+        "run", "--select", "int_customer_value_tiers_historical", check=False, vars={"value_tier_cutoffs": [0.8, 0.2]}
+    )
     assert result.returncode != 0
     assert "value_tier_cutoffs" in result.stdout

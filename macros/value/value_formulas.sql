@@ -18,15 +18,16 @@
     cast(coalesce({{ minutes_column }}, 0) * {{ var('call_cost_per_minute') }} as {{ dbt.type_numeric() }})
 {%- endmacro %}
 
-{#- Negative-referral cost (推荐破坏成本) of one complaint, by severity, from the var map. -#}
-{% macro value_negative_referral_cost(severity_column) -%}
+{#- Negative-referral cost (推荐破坏成本) of complaints counted by severity, from the var map: the sum over
+    severities of count x cost. `count_column_pattern` names the count column with '{severity}' in it. -#}
+{% macro value_negative_referral_cost(count_column_pattern) -%}
     {%- set costs = var('negative_referral_cost') -%}
-    cast(case {{ severity_column }}
-        {%- for severity in ['low', 'medium', 'high', 'critical'] %}
-        when '{{ severity }}' then {{ costs[severity] }}
+    cast(
+        {%- for severity in crm_enum_values('complaints', 'severity') %}
+        coalesce({{ count_column_pattern | replace('{severity}', severity) }}, 0) * {{ costs[severity] }}
+        {%- if not loop.last %} +{% endif %}
         {%- endfor %}
-        else 0
-    end as {{ dbt.type_numeric() }})
+    as {{ dbt.type_numeric() }})
 {%- endmacro %}
 
 {#- A referrer's share of the net margin (gross - discount - cost) of a referred customer's order. -#}

@@ -13,7 +13,18 @@ import dagster as dg
 from dagster import AssetExecutionContext
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from orchestration.resources import WAREHOUSE_WRITER_POOL
+from orchestration.checks.dbt_test_descriptions import dbt_test_description
+from orchestration.lifecycle_months import (
+    LIFECYCLE_MODEL,
+    backfill_vars,
+    lifecycle_months,
+    months_in_history,
+    months_written,
+    record_months,
+)
+from orchestration.resources import WAREHOUSE_WRITER_POOL, WarehouseResource
+
+READABLE_TARGETS = {"duckdb", "postgres"}  # orchestration.resources.open_reader
 
 AFTER_CLV_SELECT = "source:python_models+"
 LAYER_OWNERS = {
@@ -41,10 +52,23 @@ def dbt_layer(props: Mapping[str, Any]) -> str:
 
 
 class ClmDbtTranslator(DagsterDbtTranslator):
-    """Groups by layer; owners from `meta.owner` when a model sets one, else the layer's team."""
+    """Groups by layer; owners from `meta.owner` when a model sets one, else the layer's team; every dbt
+    test's check has a description."""
+
+    def get_asset_check_spec(
+        self, asset_spec: dg.AssetSpec, manifest: Mapping[str, Any], unique_id: str, project: Any
+    ) -> dg.AssetCheckSpec | None:
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or spec.description:
+            return spec
+        return spec._replace(description=dbt_test_description(manifest["nodes"][unique_id]))
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return dbt_layer(dbt_resource_props)
+
+    def get_partitions_def(self, dbt_resource_props: Mapping[str, Any]) -> dg.PartitionsDefinition | None:
+        """The lifecycle history is partitioned by month (the backfill job); everything else is not."""
+        return lifecycle_months() if dbt_resource_props["name"] == LIFECYCLE_MODEL else None
 
     def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str] | None:
         meta = dbt_resource_props.get("config", {}).get("meta") or dbt_resource_props.get("meta") or {}
@@ -55,16 +79,55 @@ class ClmDbtTranslator(DagsterDbtTranslator):
 
 
 def translator() -> ClmDbtTranslator:
-    return ClmDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+    # source tests too: the test of the predictions source is a check on the Python CLV asset
+    settings = DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_source_tests_as_checks=True)
+    return ClmDbtTranslator(settings=settings)
 
 
 def _build(
-    context: AssetExecutionContext, dbt: DbtCliResource, extra_vars: dict[str, Any] | None = None
+    context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource, manifest: dict[str, Any]
 ) -> Iterator[Any]:
+    """`dbt build` of the selected models; a partitioned run (the backfill job) rebuilds only its months
+    of the lifecycle history; an unpartitioned run reports the lifecycle months it wrote."""
+    lifecycle_key = dbt_asset_key(manifest, LIFECYCLE_MODEL)
+    builds_lifecycle = lifecycle_key in context.selected_asset_keys
+    partitioned = context.has_partition_key or context.has_partition_key_range  # one month, or a range
     args = ["build"]
-    if extra_vars:
-        args += ["--vars", json.dumps(extra_vars)]
+    run_vars = warehouse.var_overrides()  # the run's overrides, the same the Python assets read
+    if builds_lifecycle and partitioned:
+        months = context.partition_key_range
+        run_vars = {**run_vars, **backfill_vars(months.start, months.end)}
+        # only the tests of the rebuilt model: a test that also reads the KPI marts (not rebuilt by a
+        # backfill) waits for the next full build
+        args += ["--indirect-selection", "cautious"]
+    if run_vars:
+        args += ["--vars", json.dumps(run_vars)]
     yield from dbt.cli(args, context=context).stream()
+    if builds_lifecycle and not partitioned:
+        yield from _lifecycle_months_materialized(context, warehouse, lifecycle_key)
+
+
+def _lifecycle_months_materialized(
+    context: AssetExecutionContext, warehouse: WarehouseResource, lifecycle_key: dg.AssetKey
+) -> Iterator[dg.AssetMaterialization]:
+    settings = warehouse.settings()
+    if settings.target not in READABLE_TARGETS:
+        context.log.info(f"lifecycle months are not recorded as partitions on {settings.target}")
+        return
+    with warehouse.reader() as reader:
+        present = months_in_history(reader)
+    record_months(settings, present)
+    partitions_def = next(spec.partitions_def for spec in context.assets_def.specs if spec.key == lifecycle_key)
+    partitions = set(partitions_def.get_partition_keys()) if partitions_def else set()
+    written = months_written(
+        [m for m in present if m in partitions],
+        context.instance.get_materialized_partitions(lifecycle_key),
+        int(warehouse.vars().get("lifecycle_lookback_months", 0)),
+    )
+    for month in written:
+        yield dg.AssetMaterialization(
+            asset_key=lifecycle_key, partition=month, description="written by a build of the whole history"
+        )
 
 
 def dbt_assets_from(manifest: dict[str, Any]) -> list[dg.AssetsDefinition]:
@@ -77,8 +140,10 @@ def dbt_assets_from(manifest: dict[str, Any]) -> list[dg.AssetsDefinition]:
         dagster_dbt_translator=translator(),
         pool=WAREHOUSE_WRITER_POOL,
     )
-    def dbt_before_clv(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-        yield from _build(context, dbt)
+    def dbt_before_clv(
+        context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+    ) -> Iterator[Any]:
+        yield from _build(context, dbt, warehouse, manifest)
 
     @dbt_assets(
         manifest=manifest,
@@ -87,18 +152,32 @@ def dbt_assets_from(manifest: dict[str, Any]) -> list[dg.AssetsDefinition]:
         dagster_dbt_translator=translator(),
         pool=WAREHOUSE_WRITER_POOL,
     )
-    def dbt_after_clv(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-        yield from _build(context, dbt)
+    def dbt_after_clv(
+        context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+    ) -> Iterator[Any]:
+        yield from _build(context, dbt, warehouse, manifest)
 
     return [dbt_before_clv, dbt_after_clv]
 
 
+def dbt_asset_keys(manifest: dict[str, Any]) -> dict[str, dg.AssetKey]:
+    """The asset key of every dbt model, seed and snapshot by name (as the translator names them), resolved
+    in one pass. (dagster-dbt's get_asset_key_for_model wants a single dbt AssetsDefinition; the project
+    has two, split at the CLV asset.)"""
+    names = translator()
+    return {
+        node["name"]: names.get_asset_key(node)
+        for node in manifest["nodes"].values()
+        if node["resource_type"] in {"model", "seed", "snapshot"}
+    }
+
+
 def dbt_asset_key(manifest: dict[str, Any], name: str) -> dg.AssetKey:
-    """The asset key of a dbt model, seed or snapshot by name (as the translator names it)."""
-    for node in manifest["nodes"].values():
-        if node["name"] == name and node["resource_type"] in {"model", "seed", "snapshot"}:
-            return translator().get_asset_key(node)
-    raise KeyError(f"no dbt model, seed or snapshot named {name!r} in the manifest")
+    """The asset key of one dbt model, seed or snapshot by name."""
+    keys = dbt_asset_keys(manifest)
+    if name not in keys:
+        raise KeyError(f"no dbt model, seed or snapshot named {name!r} in the manifest")
+    return keys[name]
 
 
 def mart_models(manifest: dict[str, Any]) -> list[str]:
@@ -108,3 +187,24 @@ def mart_models(manifest: dict[str, Any]) -> list[str]:
         for node in manifest["nodes"].values()
         if node["resource_type"] == "model" and "marts" in node["fqn"] and node["config"].get("enabled", True)
     )
+
+
+SERVING_EXPOSURE = "bi_serving_copy"  # models/marts/_marts__exposures.yml
+
+
+def published_marts(manifest: dict[str, Any]) -> list[str]:
+    """The marts the serving copy publishes: what the exposure bi_serving_copy depends on, sorted."""
+    for exposure in manifest.get("exposures", {}).values():
+        if exposure["name"] == SERVING_EXPOSURE:
+            nodes = exposure["depends_on"]["nodes"]
+            return sorted(manifest["nodes"][unique_id]["name"] for unique_id in nodes)
+    raise KeyError(f"no exposure {SERVING_EXPOSURE!r} in the manifest: it lists the marts to publish")
+
+
+def relation_docs(manifest: dict[str, Any], name: str) -> tuple[str, dict[str, str]]:
+    """A model's dbt description and its columns' descriptions."""
+    for node in manifest["nodes"].values():
+        if node["name"] == name and node["resource_type"] == "model":
+            columns = {column: props.get("description", "") for column, props in node.get("columns", {}).items()}
+            return node.get("description", ""), columns
+    raise KeyError(f"no dbt model named {name!r} in the manifest")

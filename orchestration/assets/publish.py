@@ -2,8 +2,14 @@
 
     $CLM_WAREHOUSE_DIR/published/
         versions/<version>/<mart>.parquet   one folder per publish (written as .<version>.partial, renamed)
-        serving.duckdb                      views marts.<mart> over the current version's Parquet
+        versions/<version>/lifecycle_report.html and lifecycle_report.html (the latest): the charts
+        serving.duckdb                      the current version's marts as tables, self-contained
         CURRENT                             the current version's name
+
+The serving file holds the data itself (tables marts.<mart>, loaded from the version's Parquet, with the
+dbt descriptions as table and column comments), not views over file paths: copied or moved to another
+folder or machine it answers the same, and it can never read another version's files. Only the marts
+the dbt exposure `bi_serving_copy` lists are published.
 
 The serving file is written under a temporary name and moved over the old one with os.replace, so a
 reader sees the old or the new version, never half of one; a reader that still has the old file open
@@ -22,7 +28,10 @@ from typing import Any
 import dagster as dg
 from dagster import AssetExecutionContext
 
+from orchestration.assets.dbt_assets import relation_docs
 from orchestration.checks.results import blocking_failures
+from orchestration.lifecycle_report import write_lifecycle_report
+from orchestration.manifest import ManifestMissingError, load_manifest
 from orchestration.resources import WarehouseResource
 from orchestration.settings import Settings
 
@@ -48,10 +57,10 @@ def _version_name() -> str:
 
 
 def _export_duckdb(settings: Settings, marts: list[str], folder: Path) -> dict[str, int]:
-    import duckdb
+    from orchestration.duckdb_connection import connect
 
     rows: dict[str, int] = {}
-    with duckdb.connect(str(settings.duckdb_path), read_only=True) as connection:
+    with connect(settings, read_only=True) as connection:
         for mart in marts:
             columns = connection.execute(
                 "select column_name, data_type from information_schema.columns "
@@ -87,7 +96,29 @@ def _export_postgres(settings: Settings, marts: list[str], folder: Path) -> dict
     return rows
 
 
-def _write_serving_file(path: Path, version_dir: Path, rows: dict[str, int], version: str) -> None:
+Docs = dict[str, tuple[str, dict[str, str]]]  # mart -> (description, {column: description})
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.strip().replace("'", "''") + "'"
+
+
+def _comment(connection: Any, mart: str, docs: Docs) -> None:
+    description, columns = docs.get(mart, ("", {}))
+    if description.strip():
+        connection.execute(f"comment on table marts.{mart} is {_quoted(description)}")
+    present = {
+        name
+        for (name,) in connection.execute(
+            "select column_name from information_schema.columns where table_schema = 'marts' and table_name = ?", [mart]
+        ).fetchall()
+    }
+    for column, text in columns.items():
+        if column in present and text.strip():
+            connection.execute(f'comment on column marts.{mart}."{column}" is {_quoted(text)}')
+
+
+def _write_serving_file(path: Path, version_dir: Path, rows: dict[str, int], version: str, docs: Docs) -> None:
     import duckdb
 
     path.unlink(missing_ok=True)
@@ -95,7 +126,8 @@ def _write_serving_file(path: Path, version_dir: Path, rows: dict[str, int], ver
         connection.execute("create schema marts")
         for mart in rows:
             parquet = (version_dir / f"{mart}.parquet").resolve()
-            connection.execute(f"create view marts.{mart} as select * from read_parquet('{parquet}')")
+            connection.execute(f"create table marts.{mart} as select * from read_parquet('{parquet}')")
+            _comment(connection, mart, docs)
         connection.execute(
             "create table main.publish_info (version varchar, published_at timestamp, mart varchar, row_count bigint)"
         )
@@ -107,6 +139,15 @@ def _write_serving_file(path: Path, version_dir: Path, rows: dict[str, int], ver
         connection.execute("checkpoint")
 
 
+def _docs_from_manifest(marts: list[str]) -> Docs:
+    """The dbt descriptions of the marts from the project's manifest (none when it is not built)."""
+    try:
+        manifest = load_manifest()
+    except ManifestMissingError:
+        return {}
+    return {mart: relation_docs(manifest, mart) for mart in marts}
+
+
 def _prune(versions_dir: Path, keep: int) -> None:
     finished = sorted(p for p in versions_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
     for old in finished[:-keep]:
@@ -115,8 +156,12 @@ def _prune(versions_dir: Path, keep: int) -> None:
         shutil.rmtree(partial, ignore_errors=True)  # left by a publish that died
 
 
-def publish_marts(settings: Settings, marts: list[str], *, check_gate: bool = True) -> PublishResult:
+def publish_marts(
+    settings: Settings, marts: list[str], *, docs: Docs | None = None, check_gate: bool = True
+) -> PublishResult:
     """Export the marts to a new version folder and swap the serving file to it (see the module doc)."""
+    if docs is None:
+        docs = _docs_from_manifest(marts)
     if check_gate and (failed := blocking_failures(settings)):
         raise PublishBlockedError(f"blocking data-quality checks failed, nothing published: {', '.join(failed)}")
     published = settings.published_dir
@@ -135,7 +180,7 @@ def publish_marts(settings: Settings, marts: list[str], *, check_gate: bool = Tr
         version_dir = versions_dir / version
         partial.rename(version_dir)
         temporary = published / f".{SERVING_FILE}.{version}.tmp"
-        _write_serving_file(temporary, version_dir, rows, version)
+        _write_serving_file(temporary, version_dir, rows, version, docs)
         os.replace(temporary, published / SERVING_FILE)  # the atomic swap
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
@@ -143,6 +188,7 @@ def publish_marts(settings: Settings, marts: list[str], *, check_gate: bool = Tr
     current_tmp = published / ".CURRENT.tmp"
     current_tmp.write_text(version + "\n", encoding="utf-8")
     os.replace(current_tmp, published / "CURRENT")
+    write_lifecycle_report(settings, published / SERVING_FILE, version)  # from what was just published
     _prune(versions_dir, KEEP_VERSIONS)
     return PublishResult(version=version, version_dir=version_dir, serving_path=published / SERVING_FILE, rows=rows)
 
@@ -160,12 +206,14 @@ def open_serving(path: str | Path) -> Any:
     return connection
 
 
-def publish_asset(mart_keys: dict[str, dg.AssetKey]) -> dg.AssetsDefinition:
+def publish_asset(mart_keys: dict[str, dg.AssetKey], docs: Docs) -> dg.AssetsDefinition:
+    """Publishes the marts of mart_keys (the exposure's list), with their dbt descriptions."""
+
     @dg.asset(
         key=dg.AssetKey(["serving", "published_marts"]),
         deps=list(mart_keys.values()),
         group_name="serving",
-        description="The marts as Parquet and a read-only DuckDB serving file of views over them (atomic swap).",
+        description="The analyst marts as Parquet and a self-contained read-only DuckDB serving file (atomic swap).",
         owners=["team:data-platform"],
         kinds={"parquet", "duckdb"},
         retry_policy=dg.RetryPolicy(max_retries=1, delay=5),
@@ -173,7 +221,7 @@ def publish_asset(mart_keys: dict[str, dg.AssetKey]) -> dg.AssetsDefinition:
     def published_marts(context: AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         settings = warehouse.settings()
         try:
-            result = publish_marts(settings, sorted(mart_keys))
+            result = publish_marts(settings, sorted(mart_keys), docs=docs)
         except PublishBlockedError as error:
             raise dg.Failure(str(error), allow_retries=False) from error
         context.log.info(f"published version {result.version} to {result.version_dir}")

@@ -1,5 +1,6 @@
-"""The run report: rows per mart, rejected rows per reason, where the warehouse and the published files
-are. Written to $CLM_WAREHOUSE_DIR/report.json and printed by `python -m orchestration.run`."""
+"""The run report: rows per mart, rejected rows per reason, the data-quality result, the business picture
+of the as-of month and where the warehouse and the published files are. Written to
+$CLM_WAREHOUSE_DIR/report.json and printed once by `python -m orchestration.run`."""
 
 import json
 from pathlib import Path
@@ -8,7 +9,9 @@ from typing import Any
 import dagster as dg
 from dagster import AssetExecutionContext
 
+from orchestration.business_picture import business_picture, clv_holdout, rejected_rows_by_reason
 from orchestration.checks.results import read_latest
+from orchestration.lifecycle_report import latest_report
 from orchestration.resources import WarehouseResource, open_reader
 from orchestration.settings import Settings
 
@@ -24,14 +27,9 @@ def build_report(settings: Settings, marts: list[str]) -> dict[str, Any]:
                 if reader.relation_exists("marts", mart)
                 else None
             )
-        rejected = (
-            reader.query(
-                "select table_name, rejection_reason, count(*) as n from staging.stg_crm__rejected_rows "
-                "group by table_name, rejection_reason order by table_name, rejection_reason"
-            )
-            if reader.relation_exists("staging", "stg_crm__rejected_rows")
-            else None
-        )
+        rejected = rejected_rows_by_reason(reader)
+        business = business_picture(reader)
+        holdout = clv_holdout(reader)
     current = settings.published_dir / "CURRENT"
     latest = read_latest(settings)
     return {
@@ -41,11 +39,13 @@ def build_report(settings: Settings, marts: list[str]) -> dict[str, Any]:
         else f"postgres database {settings.postgres.database}",
         "published_dir": str(settings.published_dir),
         "serving_file": str(settings.published_dir / "serving.duckdb"),
+        "report_file": str(settings.warehouse_dir / REPORT_FILE),
+        "lifecycle_report": str(latest_report(settings)) if latest_report(settings).exists() else None,
         "published_version": current.read_text(encoding="utf-8").strip() if current.exists() else None,
         "rows_per_mart": rows,
-        "rejected_rows": []
-        if rejected is None
-        else [{"table": t, "reason": r, "rows": int(n)} for t, r, n in rejected.itertuples(index=False, name=None)],
+        "business": business,
+        "clv_holdout": holdout,
+        "rejected_rows": rejected,
         "dq": {
             "suites": len(latest),
             "failed_error": sorted(n for n, r in latest.items() if r.get("error_failed")),
@@ -61,21 +61,76 @@ def write_report(settings: Settings, report: dict[str, Any]) -> Path:
     return path
 
 
-def format_report(report: dict[str, Any]) -> str:
-    lines = [f"warehouse ({report['target']}): {report['warehouse']}"]
-    lines.append(f"published: {report['serving_file']} (version {report['published_version']})")
-    lines.append("rows per mart:")
-    lines += [f"  {mart:<34} {'missing' if n is None else n:>10}" for mart, n in report["rows_per_mart"].items()]
+def _percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
+
+
+def _columns(items: list[str], width: int, per_line: int = 2) -> list[str]:
+    return [
+        "  " + "".join(f"{item:<{width}}" for item in items[i : i + per_line]).rstrip()
+        for i in range(0, len(items), per_line)
+    ]
+
+
+def format_business(business: dict[str, Any] | None) -> list[str]:
+    if business is None:
+        return ["business picture: not available (the marts are not built)"]
+    stages = ", ".join(f"{stage} {n:,}" for stage, n in business["customers_per_stage"].items())
+    quick = business["quick_ratio"]
+    calls = business["call_list_by_priority"]
+    by_priority = ", ".join(f"P{p} {n:,}" for p, n in calls.items())
+    return [
+        f"as-of month {business['as_of_month']}:",
+        f"  customers per stage: {stages}",
+        f"  active customers {business['active_customers'] or 0:,}, churn rate {_percent(business['churn_rate'])}, "
+        f"quick ratio {'n/a' if quick is None else f'{quick:.2f}'}",
+        f"  top 20% of customers earn {_percent(business['top_20_percent_profit_share'])} of lifetime profit",
+        f"  call list: {sum(calls.values()):,} customers ({by_priority or 'none'})",
+    ]
+
+
+def _signed_percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:+.1%}"
+
+
+def format_clv_holdout(holdout: dict[str, Any] | None) -> list[str]:
+    """One line: how the CLV models fitted without the last holdout_days did on those days."""
+    if holdout is None:
+        return []
+    if holdout["status"] != "evaluated":
+        return [f"CLV holdout evaluation: {holdout['status']} ({holdout['status_reason']})"]
+    predicted, actual = holdout["predicted_holdout_purchases"], holdout["actual_holdout_purchases"]
+    purchases = "n/a" if predicted is None else f"predicted {predicted:,.0f} vs actual {actual:,.0f} purchase days"
+    return [
+        f"CLV holdout (last {holdout['holdout_days']} days): {purchases} "
+        f"({_signed_percent(holdout['purchases_relative_error'])}), "
+        f"spend per purchase {_signed_percent(holdout['spend_relative_error'])}"
+    ]
+
+
+def format_report(report: dict[str, Any], log_file: Path | None = None) -> str:
+    rows = report["rows_per_mart"]
+    lines = [f"rows per mart ({len(rows)}):"]
+    lines += _columns([f"{mart:<32}{'missing' if n is None else f'{n:,}':>10}" for mart, n in rows.items()], 48)
     by_reason: dict[str, int] = {}
     for item in report["rejected_rows"]:
         by_reason[item["reason"]] = by_reason.get(item["reason"], 0) + item["rows"]
-    lines.append(f"rejected rows: {sum(by_reason.values())}")
-    lines += [f"  {reason:<34} {n:>10}" for reason, n in sorted(by_reason.items())]
+    total = sum(by_reason.values())
+    lines.append(f"rejected rows: {total:,} (per reason code; every one kept in staging.stg_crm__rejected_rows)")
+    lines += _columns([f"{reason:<32}{n:>10,}" for reason, n in sorted(by_reason.items())], 48)
     dq = report["dq"]
     lines.append(
         f"data quality: {dq['suites']} suites, errors: {', '.join(dq['failed_error']) or 'none'}, "
-        f"warnings: {', '.join(dq['failed_warn']) or 'none'} (results in {dq['results']})"
+        f"warnings: {', '.join(dq['failed_warn']) or 'none'}"
     )
+    lines += format_business(report.get("business"))
+    lines += format_clv_holdout(report.get("clv_holdout"))
+    lines.append(f"warehouse ({report['target']}): {report['warehouse']}")
+    lines.append(f"published:  {report['serving_file']} (version {report['published_version']})")
+    lines.append(f"report:     {report['lifecycle_report'] or 'not written (nothing published)'} (charts)")
+    lines.append(f"            {report['report_file']}, data-quality results in {dq['results']}")
+    if log_file is not None:
+        lines.append(f"run log:    {log_file}")
     return "\n".join(lines)
 
 
@@ -84,7 +139,8 @@ def report_asset(marts: list[str]) -> dg.AssetsDefinition:
         key=dg.AssetKey(["serving", "run_report"]),
         deps=[dg.AssetKey(["serving", "published_marts"])],
         group_name="serving",
-        description="Rows per mart, rejected rows per reason and where everything is ($CLM_WAREHOUSE_DIR/report.json).",
+        description="Rows per mart, rejected rows per reason, the business picture and where everything is "
+        "($CLM_WAREHOUSE_DIR/report.json).",
         owners=["team:data-platform"],
         kinds={"python"},
     )

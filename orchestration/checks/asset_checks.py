@@ -1,5 +1,7 @@
 """The suites as Dagster asset checks: one `gx_suite` check per raw table, on the rejected rows, and per
-mart. Mart checks are blocking: an error-severity failure skips everything downstream (publish)."""
+mart. Mart checks are blocking: an error-severity failure skips everything downstream (publish).
+Each suite is validated in the warehouse (sql_validation.py): one aggregate query per relation, no
+table pulled into Python."""
 
 from collections.abc import Callable
 from typing import Any
@@ -8,7 +10,7 @@ import dagster as dg
 from dagster import AssetCheckExecutionContext
 
 from orchestration.checks import results, suites
-from orchestration.checks.validation import validate
+from orchestration.checks.sql_validation import validate_in_warehouse
 from orchestration.resources import WarehouseResource
 
 CHECK_NAME = "gx_suite"
@@ -23,11 +25,14 @@ def seed_codes(reader: Any) -> dict[str, list[str]]:
 
 
 def run_suite(
-    context: AssetCheckExecutionContext, warehouse: WarehouseResource, build: Callable[[Any], suites.Suite]
+    context: AssetCheckExecutionContext,
+    warehouse: WarehouseResource,
+    build: Callable[[Any, dict[str, Any]], suites.Suite],
 ) -> dg.AssetCheckResult:
     settings = warehouse.settings()
+    previous_results = results.read_latest(settings)
     with warehouse.reader() as reader:
-        suite = build(reader)
+        suite = build(reader, warehouse.vars())
         schema, table = suite.relation.split(".")
         if not reader.relation_exists(schema, table):
             return dg.AssetCheckResult(
@@ -35,9 +40,8 @@ def run_suite(
                 severity=dg.AssetCheckSeverity.ERROR,
                 metadata={"error": f"{suite.relation} does not exist"},
             )
-        frame = reader.query(suite.query())
-    previous = results.read_latest(settings).get(suite.name)
-    summary, full = validate(suite, frame, previous, run_id=context.run.run_id)
+        previous = previous_results.get(suite.name)
+        summary, full = validate_in_warehouse(suite, reader, previous, run_id=context.run.run_id)
     path = results.save_result(settings, summary, full)
     failed_list = "\n".join(
         f"- **{f['severity']}** `{f['type']}` {f['kwargs']}: observed {f['observed']}" for f in summary["failures"]
@@ -49,6 +53,7 @@ def run_suite(
         metadata={
             "suite": suite.name,
             "rows": summary["row_count"],
+            **({"sample_rows": summary["sample_rows"]} if summary["sample_rows"] is not None else {}),
             "expectations": summary["expectations"],
             "failed": summary["failed"],
             "failures": dg.MetadataValue.md(failed_list or "none"),
@@ -58,7 +63,7 @@ def run_suite(
 
 
 def _check(
-    asset_key: dg.AssetKey, build: Callable[[Any], suites.Suite], blocking: bool, description: str
+    asset_key: dg.AssetKey, build: Callable[[Any, dict[str, Any]], suites.Suite], blocking: bool, description: str
 ) -> dg.AssetChecksDefinition:
     @dg.asset_check(asset=asset_key, name=CHECK_NAME, blocking=blocking, description=description)
     def _run(context: AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
@@ -74,7 +79,7 @@ def raw_checks(raw_key: Callable[[str], dg.AssetKey]) -> list[dg.AssetChecksDefi
         checks.append(
             _check(
                 raw_key(table),
-                lambda _reader, s=suite: s,
+                lambda _reader, _vars, s=suite: s,
                 blocking=True,
                 description=f"Great Expectations suite {suite.name}: row count never shrinks (error); "
                 "enums, amounts, freshness (warn).",
@@ -86,7 +91,7 @@ def raw_checks(raw_key: Callable[[str], dg.AssetKey]) -> list[dg.AssetChecksDefi
 def rejected_rows_check(asset_key: dg.AssetKey) -> dg.AssetChecksDefinition:
     return _check(
         asset_key,
-        lambda _reader: suites.rejected_rows_suite(),
+        lambda _reader, _vars: suites.rejected_rows_suite(),
         blocking=False,
         description="Rejected rows per table and reason: known reason codes (error), share per reason (warn).",
     )
@@ -96,10 +101,10 @@ def mart_checks(mart_keys: dict[str, dg.AssetKey]) -> list[dg.AssetChecksDefinit
     return [
         _check(
             key,
-            lambda reader, m=model: suites.mart_suite(m, seed_codes(reader)),
+            lambda reader, vars_, m=model: suites.mart_suite(m, seed_codes(reader), vars_),
             blocking=True,
             description=f"Great Expectations suite mart_{model}: keys, seed codes, ranges (error, blocks publishing); "
-            "row count and amount means against the previous run (warn).",
+            "row count and amount means against the previous run, limits set by vars (warn).",
         )
         for model, key in mart_keys.items()
     ]

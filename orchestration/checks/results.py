@@ -1,6 +1,6 @@
 """Where validation results are kept: $CLM_WAREHOUSE_DIR/dq/.
 
-    dq/results/<suite>/<UTC timestamp>_<run id>.json   every validation, in full (GX result included)
+    dq/results/<suite>/<UTC timestamp>_<run id>.json   every validation, in full (`gx_result`: GX's shape)
     dq/latest.json                                     the last result of each suite (a summary)
 
 The latest results are the "previous run" of the next validation (row counts, means) and the gate

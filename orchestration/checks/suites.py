@@ -1,8 +1,9 @@
 """The expectation suites, as code: one per raw table, one for the rejected rows, one per mart.
 
-A suite names the columns it needs (only those are pulled from the warehouse), how to prepare them
-(raw columns are text: numbers are parsed here, unparseable ones become missing), and its expectations,
-each with a severity: `error` fails the check with ERROR severity (blocking on marts: nothing is
+A suite names the columns it needs (only those are read from the warehouse), how to prepare them
+(raw columns are text: trimmed and parsed as staging does, unparseable ones become missing; once in
+pandas for a frame, once in SQL for the warehouse, see `expressions`), and its expectations, each with
+a severity: `error` fails the check with ERROR severity (blocking on marts: nothing is
 published), `warn` only flags. Thresholds that compare with the previous run (row counts, means) are
 filled in at validation time from the previous result (validation.py).
 """
@@ -28,6 +29,10 @@ MAX_HOURS_SINCE_LOAD = 36.0
 MAX_RELATIVE_CHANGE = 0.5
 # source rows are dirty by design: enum and number expectations on raw text hold for most rows
 RAW_MOSTLY = 0.95
+# the numbers staging accepts (macros/staging/staging_parsing.sql, staging_number_pattern)
+NUMBER_PATTERN = "^[+-]?([0-9]{1,15}([.][0-9]*)?|[.][0-9]+)$"
+# a column computed from the last load time, the same for every row (freshness of a raw table)
+HOURS_SINCE_LAST_LOAD = "hours_since_last_load"
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,9 @@ class Suite:
     min_rows: int = 0  # at least this many rows (error when > 0)
     tracked_means: tuple[str, ...] = ()  # amounts whose mean is compared with the previous run (warn)
     prepare: Callable[[pd.DataFrame], pd.DataFrame] | None = field(default=None, compare=False)
+    # the same preparation in SQL, for validation in the warehouse: column -> expression over query()
+    expressions: dict[str, str] = field(default_factory=dict, compare=False)
+    loaded_at_column: str | None = None  # its latest value gives HOURS_SINCE_LAST_LOAD
     blocking: bool = False  # an error here blocks publishing (marts)
     sql: str | None = None  # a query instead of `select <columns> from <relation>`
 
@@ -108,22 +116,37 @@ def _unique(columns: tuple[str, ...], why: str = "primary key") -> Expectation:
 # ---- raw tables (text) ---------------------------------------------------------------------------
 
 
-def _normalise(columns: tuple[str, ...], numbers: tuple[str, ...]) -> Callable[[pd.DataFrame], pd.DataFrame]:
-    """Enums lower-cased and trimmed (as staging does), numbers parsed (unparseable -> missing), and the
-    hours since the last load (freshness)."""
+def _normalise(enums: tuple[str, ...], numbers: tuple[str, ...]) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """As staging does: text trimmed of spaces, blank is missing, enums lower-cased, numbers parsed when
+    they match NUMBER_PATTERN (otherwise missing); and the hours since the last load (freshness).
+    `_raw_expressions` is the same in SQL."""
 
     def prepare(frame: pd.DataFrame) -> pd.DataFrame:
         out = frame.copy()
-        for column in columns:
-            out[column] = out[column].astype("string").str.strip().str.lower()
+        for column in (*enums, *numbers):
+            out[column] = out[column].astype("string").str.strip(" ").replace("", pd.NA)
+        for column in enums:
+            out[column] = out[column].str.lower()
         for column in numbers:
-            out[column] = pd.to_numeric(out[column], errors="coerce")
+            text = out[column]
+            parseable = text.str.fullmatch(NUMBER_PATTERN).fillna(False).astype(bool)
+            out[column] = pd.to_numeric(text.where(parseable), errors="coerce").astype("float64")
         loaded = pd.to_datetime(out.pop("_loaded_at"))
         hours = (pd.Timestamp.now(tz="UTC").tz_localize(None) - loaded.max()).total_seconds() / 3600
-        out["hours_since_last_load"] = hours if len(out) else None
+        out[HOURS_SINCE_LAST_LOAD] = hours if len(out) else None
         return out
 
     return prepare
+
+
+def _raw_expressions(enums: tuple[str, ...], numbers: tuple[str, ...]) -> dict[str, str]:
+    """`_normalise` in portable SQL (DuckDB and PostgreSQL). The cast only ever sees text that matched
+    the pattern (or null), so it cannot fail whatever order the engine evaluates things in."""
+    text = {c: f"nullif(trim(\"{c}\"), '')" for c in (*enums, *numbers)}
+    expressions = {c: f"lower({text[c]})" for c in enums}
+    for c in numbers:
+        expressions[c] = f"cast(case when {text[c]} ~ '{NUMBER_PATTERN}' then {text[c]} end as double precision)"
+    return expressions
 
 
 def _raw_suite(
@@ -143,7 +166,7 @@ def _raw_suite(
     for column, (low, high) in numbers.items():
         expectations.append(_between(column, low, high, severity=WARN, mostly=RAW_MOSTLY, why="amount range"))
     expectations.append(
-        _between("hours_since_last_load", None, MAX_HOURS_SINCE_LOAD, severity=WARN, why="freshness of the last load")
+        _between(HOURS_SINCE_LAST_LOAD, None, MAX_HOURS_SINCE_LOAD, severity=WARN, why="freshness of the last load")
     )
     columns = tuple(dict.fromkeys([*(c for c in [id_column] if c), *enums, *numbers, "_loaded_at"]))
     return Suite(
@@ -155,6 +178,8 @@ def _raw_suite(
         row_count_severity=ERROR,
         tracked_means=tuple(numbers),
         prepare=_normalise(tuple(enums), tuple(numbers)),
+        expressions=_raw_expressions(tuple(enums), tuple(numbers)),
+        loaded_at_column="_loaded_at",
     )
 
 
@@ -228,6 +253,8 @@ class MartSpec:
     ranges: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
     amounts: tuple[str, ...] = ()  # mean tracked against the previous run
     min_rows: int = 0
+    # column -> dbt var: the column stays within plus or minus the var's value, or the suite warns
+    warn_within: dict[str, str] = field(default_factory=dict)
 
 
 MART_SPECS: dict[str, MartSpec] = {
@@ -294,11 +321,23 @@ MART_SPECS: dict[str, MartSpec] = {
         min_rows=1,
     ),
     "metricflow_time_spine": MartSpec(keys=("date_day",), min_rows=1),
+    "fct_clv_holdout_customers": MartSpec(
+        keys=("customer_id",),
+        ranges={"predicted_holdout_purchases": (0, None), "actual_holdout_purchases": (0, None)},
+    ),
+    "fct_clv_holdout_by_frequency": MartSpec(keys=("frequency_bin_order",), ranges={"customers": (1, None)}),
+    "fct_clv_holdout_tracking": MartSpec(keys=("week_end_date",)),
+    "fct_clv_holdout_summary": MartSpec(
+        not_null=("status",),
+        min_rows=1,
+        warn_within={"purchases_relative_error": "clv_holdout_max_error"},
+    ),
 }
 
 
-def mart_suite(model: str, codes: dict[str, list[str]]) -> Suite:
-    """The suite of a mart; `codes` holds the stage and tier codes read from the seeds."""
+def mart_suite(model: str, codes: dict[str, list[str]], vars_: dict[str, Any] | None = None) -> Suite:
+    """The suite of a mart; `codes` holds the stage and tier codes read from the seeds, `vars_` the dbt vars
+    (the limits of `warn_within`)."""
     spec = MART_SPECS.get(model, MartSpec())
     expectations: list[Expectation] = []
     if spec.keys:
@@ -315,9 +354,22 @@ def mart_suite(model: str, codes: dict[str, list[str]]) -> Suite:
         for c, (low, high) in spec.ranges.items()
         if low is not None or high is not None
     ]
+    for column, var_name in spec.warn_within.items():
+        if vars_ is None or var_name not in vars_:
+            raise ValueError(f"the suite of {model} needs dbt var {var_name!r}")
+        limit = float(vars_[var_name])
+        expectations.append(_between(column, -limit, limit, severity=WARN, why=f"within var {var_name}"))
     columns = tuple(
         dict.fromkeys(
-            [*spec.keys, *spec.not_null, *spec.stage_columns, *spec.tier_columns, *spec.ranges, *spec.amounts]
+            [
+                *spec.keys,
+                *spec.not_null,
+                *spec.stage_columns,
+                *spec.tier_columns,
+                *spec.ranges,
+                *spec.amounts,
+                *spec.warn_within,
+            ]
         )
     )
     return Suite(

@@ -1,7 +1,10 @@
 """Validate a suite on a pandas frame with Great Expectations 1.x (ephemeral context, pandas datasource).
 
-GX's SQL datasource over duckdb-engine does not work and dagster-ge does not support GX 1.x, so the
-frame is pulled through the warehouse's own driver (resources.open_reader) and validated in memory.
+GX's SQL datasource over duckdb-engine does not work and dagster-ge does not support GX 1.x. A whole
+relation in pandas does not scale, so the asset checks validate in the warehouse instead
+(sql_validation.py: metrics computed in SQL, judged with GX's rules); this module is GX itself on a
+frame: the reference the SQL judgement is tested against, and what runs on a bounded sample for an
+expectation that has no SQL translation.
 """
 
 from __future__ import annotations
@@ -75,14 +78,24 @@ _CONTEXT: dict[str, Any] = {}
 
 
 def _import_gx() -> Any:
-    """Import GX. GX imports pyspark (installed for the Spark target), and pyspark.sql.connect calls
-    sys.exit(0) when `__main__` has neither a spec nor a file (it takes that for a doctest run), which
-    is how Dagster's run worker and `python -c` start: give such a `__main__` a file name first."""
+    """Import GX. GX imports pyspark when it is installed (it is, for the Spark target), which costs
+    seconds and warns about pandas; GX here only validates pandas frames, so unless the process already
+    uses Spark, pyspark is hidden from it (GX then treats it as not installed). Where pyspark is
+    imported, pyspark.sql.connect calls sys.exit(0) when `__main__` has neither a spec nor a file (it
+    takes that for a doctest run), which is how Dagster's run worker and `python -c` start: give such
+    a `__main__` a file name first."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no usage events leave the machine
+    hide_pyspark = "pyspark" not in sys.modules
+    if hide_pyspark:
+        sys.modules["pyspark"] = None  # type: ignore[assignment]  # `import pyspark` raises ImportError
     main = sys.modules.get("__main__")
     if main is not None and getattr(main, "__spec__", None) is None and not hasattr(main, "__file__"):
         main.__file__ = "<dagster-run-worker>"
-    import great_expectations as gx
+    try:
+        import great_expectations as gx
+    finally:
+        if hide_pyspark:
+            del sys.modules["pyspark"]  # Spark code in this process still imports it normally
 
     return gx
 
@@ -102,28 +115,24 @@ def _gx_batch(frame: pd.DataFrame) -> Any:
     return asset.add_batch_definition_whole_dataframe("all").get_batch(batch_parameters={"dataframe": frame})
 
 
-def _observed(result: dict[str, Any]) -> Any:
+def summary_observed(result: dict[str, Any]) -> Any:
     if "observed_value" in result:
         return result["observed_value"]
     keys = ("element_count", "unexpected_count", "unexpected_percent", "partial_unexpected_list")
     return {k: result[k] for k in keys if k in result}
 
 
-def validate(
-    suite: Suite, frame: pd.DataFrame, previous: dict[str, Any] | None = None, run_id: str | None = None
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(summary, full GX result) of the suite on the frame. The summary says whether an error-severity
-    expectation failed (`error_failed`) and carries the row count and means for the next run."""
+def gx_outcomes(
+    suite: Suite, frame: pd.DataFrame, expectations: list[Expectation]
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """(one outcome per expectation, the full GX result) of GX on an already prepared frame."""
     gx = _import_gx()
-    prepared = suite.prepare(frame) if suite.prepare else frame
-    prepared = _numeric(prepared)
-    expectations = [*suite.expectations, *run_time_expectations(suite, previous)]
     gx_suite = _gx_context().suites.add(gx.ExpectationSuite(name=f"{suite.name}_{uuid.uuid4().hex[:12]}"))
     for expectation in expectations:
         cls = getattr(gx.expectations, expectation.type)
         meta = {"severity": expectation.severity, "why": expectation.why}
         gx_suite.add_expectation(cls(**expectation.kwargs, meta=meta))
-    result = _gx_batch(prepared).validate(gx_suite, result_format="SUMMARY")
+    result = _gx_batch(frame).validate(gx_suite, result_format="SUMMARY")
     outcomes = []
     for item in result.results:
         config = item.expectation_config
@@ -134,22 +143,31 @@ def validate(
                 "severity": config.meta.get("severity", ERROR),
                 "why": config.meta.get("why", ""),
                 "success": bool(item.success),
-                "observed": _observed(item.result or {}),
+                "observed": summary_observed(item.result or {}),
             }
         )
+    return outcomes, result.to_json_dict()
+
+
+def summarise(
+    suite: Suite,
+    outcomes: list[dict[str, Any]],
+    row_count: int,
+    means: dict[str, float | None],
+    run_id: str | None,
+    sample_rows: int | None = None,
+) -> dict[str, Any]:
+    """The summary kept in latest.json: whether an error-severity expectation failed (`error_failed`),
+    the row count and means for the next run, and the size of the sample when one was used."""
     failed = [o for o in outcomes if not o["success"]]
-    means = {}
-    for column in suite.tracked_means:
-        if column in prepared.columns:
-            value = pd.to_numeric(prepared[column], errors="coerce").mean()
-            means[column] = None if pd.isna(value) else float(value)
-    summary = {
+    return {
         "suite": suite.name,
         "relation": suite.relation,
         "blocking": suite.blocking,
         "run_id": run_id,
         "checked_at": datetime.now(UTC).isoformat(),
-        "row_count": len(prepared),
+        "row_count": row_count,
+        "sample_rows": sample_rows,
         "means": means,
         "expectations": len(outcomes),
         "failed": len(failed),
@@ -157,4 +175,23 @@ def validate(
         "warn_failed": any(o["severity"] == WARN for o in failed),
         "failures": failed,
     }
-    return summary, result.to_json_dict()
+
+
+def prepared_frame(suite: Suite, frame: pd.DataFrame) -> pd.DataFrame:
+    return _numeric(suite.prepare(frame) if suite.prepare else frame)
+
+
+def validate(
+    suite: Suite, frame: pd.DataFrame, previous: dict[str, Any] | None = None, run_id: str | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(summary, full GX result) of the suite on the frame. The summary says whether an error-severity
+    expectation failed (`error_failed`) and carries the row count and means for the next run."""
+    prepared = prepared_frame(suite, frame)
+    expectations = [*suite.expectations, *run_time_expectations(suite, previous)]
+    outcomes, full = gx_outcomes(suite, prepared, expectations)
+    means = {}
+    for column in suite.tracked_means:
+        if column in prepared.columns:
+            value = pd.to_numeric(prepared[column], errors="coerce").mean()
+            means[column] = None if pd.isna(value) else float(value)
+    return summarise(suite, outcomes, len(prepared), means, run_id), full

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from orchestration.clv import bgnbd, gamma_gamma
-from orchestration.clv.grouping import group_identical
+from orchestration.clv.grouping import Groups, group_identical
 from orchestration.clv.mle import FitReport
 
 DAYS_PER_TIME_UNIT: dict[str, float] = {"day": 1.0, "week": 7.0}
@@ -58,7 +58,7 @@ def monthly_discount_factors(horizon_months: int, annual_discount_rate: float) -
     return (1.0 + annual_discount_rate) ** (-(months - 0.5) / 12.0)
 
 
-def _validated_summary(summary: pd.DataFrame, time_unit: str) -> pd.DataFrame:
+def validated_summary(summary: pd.DataFrame, time_unit: str) -> pd.DataFrame:
     missing = [c for c in SUMMARY_COLUMNS if c not in summary.columns]
     if missing:
         raise ValueError(f"the purchase summary lacks column(s) {missing}")
@@ -82,6 +82,46 @@ def _validated_summary(summary: pd.DataFrame, time_unit: str) -> pd.DataFrame:
             f"(need 0 <= recency <= t), e.g. customer {frame.loc[bad, 'customer_id'].iloc[0]!r}"
         )
     return frame
+
+
+@dataclass(frozen=True)
+class FittedModels:
+    """Both models fitted on one summary, with the customers' purchase groups (to score per group)."""
+
+    purchase_groups: Groups
+    bg_parameters: bgnbd.BgNbdParameters
+    bg_report: FitReport
+    gg_parameters: gamma_gamma.GammaGammaParameters
+    gg_report: FitReport
+
+    def group_summaries(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(x, t_x, T) of each purchase group."""
+        keys = self.purchase_groups.keys
+        return keys["frequency"].to_numpy(), keys["recency"].to_numpy(), keys["t"].to_numpy()
+
+    def bg_fitted(self) -> bool:
+        return bool(np.all(np.isfinite(self.bg_parameters.as_array())))
+
+    def gg_fitted(self) -> bool:
+        return bool(np.all(np.isfinite(self.gg_parameters.as_array())))
+
+
+def fit_models(frame: pd.DataFrame) -> FittedModels:
+    """BG/NBD on (frequency, recency, t) and Gamma-Gamma on the repeat buyers' (frequency, monetary_value),
+    each on weighted groups of identical summaries. `frame` is a validated summary (float columns)."""
+    purchase_groups = group_identical(frame, ["frequency", "recency", "t"])
+    keys = purchase_groups.keys
+    bg_parameters, bg_report = bgnbd.fit(
+        keys["frequency"].to_numpy(), keys["recency"].to_numpy(), keys["t"].to_numpy(), purchase_groups.weights
+    )
+    spenders = frame[(frame["frequency"] > 0) & (frame["monetary_value"] > 0)]
+    spend_groups = group_identical(spenders, ["frequency", "monetary_value"])
+    gg_parameters, gg_report = gamma_gamma.fit(
+        spend_groups.keys["frequency"].to_numpy(),
+        spend_groups.keys["monetary_value"].to_numpy(),
+        spend_groups.weights,
+    )
+    return FittedModels(purchase_groups, bg_parameters, bg_report, gg_parameters, gg_report)
 
 
 def _parameter_rows(model: str, values: dict[str, float], report: FitReport) -> list[dict[str, object]]:
@@ -119,25 +159,20 @@ def fit_and_score(
     if not annual_discount_rate > -1.0:
         raise ValueError(f"annual_discount_rate must be greater than -1, not {annual_discount_rate!r}")
     unit_month = month_length(time_unit)
-    frame = _validated_summary(summary, time_unit)
+    frame = validated_summary(summary, time_unit)
     x, t_x, T = (frame[c].to_numpy() for c in ("frequency", "recency", "t"))
     monetary = frame["monetary_value"].to_numpy()
 
     started = time.perf_counter()
-    purchase_groups = group_identical(frame, ["frequency", "recency", "t"])
-    group_x, group_t_x, group_T = (purchase_groups.keys[c].to_numpy() for c in ("frequency", "recency", "t"))
-    bg_parameters, bg_report = bgnbd.fit(group_x, group_t_x, group_T, purchase_groups.weights)
-    spenders = frame[(frame["frequency"] > 0) & (frame["monetary_value"] > 0)]
-    spend_groups = group_identical(spenders, ["frequency", "monetary_value"])
-    gg_parameters, gg_report = gamma_gamma.fit(
-        spend_groups.keys["frequency"].to_numpy(),
-        spend_groups.keys["monetary_value"].to_numpy(),
-        spend_groups.weights,
-    )
+    models = fit_models(frame)
+    purchase_groups = models.purchase_groups
+    bg_parameters, bg_report = models.bg_parameters, models.bg_report
+    gg_parameters, gg_report = models.gg_parameters, models.gg_report
+    group_x, group_t_x, group_T = models.group_summaries()
     fitted = time.perf_counter()
 
     n = len(frame)
-    if np.all(np.isfinite(bg_parameters.as_array())) and n:
+    if models.bg_fitted() and n:
         horizons = unit_month * np.arange(1, horizon_months + 1)
         cumulative = bgnbd.expected_purchases(bg_parameters, group_x, group_t_x, group_T, horizons)
         per_month = np.diff(cumulative, axis=1, prepend=0.0)
@@ -149,10 +184,7 @@ def fit_and_score(
     else:
         p_alive = expected_purchases = discounted_purchases = np.full(n, np.nan)
 
-    if np.all(np.isfinite(gg_parameters.as_array())):
-        spend = gamma_gamma.expected_spend(gg_parameters, x, monetary)
-    else:
-        spend = np.full(n, np.nan)
+    spend = gamma_gamma.expected_spend(gg_parameters, x, monetary) if models.gg_fitted() else np.full(n, np.nan)
     population_rate = _population_margin_rate(summary)
     margin_rate = frame["margin_rate"].fillna(population_rate).to_numpy()
     margin_per_purchase = spend * margin_rate

@@ -39,17 +39,26 @@ def simulate_bgnbd(
 
 
 def simulate_mean_spend(
-    parameters: GammaGammaParameters, frequency: np.ndarray, rng: np.random.Generator
+    parameters: GammaGammaParameters,
+    frequency: np.ndarray,
+    rng: np.random.Generator,
+    nu: np.ndarray | None = None,
 ) -> np.ndarray:
     """Mean spend over each customer's repeat purchases (NaN when frequency is 0).
 
-    Each customer draws nu ~ Gamma(q, rate v); each purchase is Gamma(p, rate nu), so the sum of x
-    purchases is Gamma(p x, rate nu).
+    Each customer draws nu ~ Gamma(q, rate v) (or keeps the given `nu`, to simulate a later period of the
+    same customers); each purchase is Gamma(p, rate nu), so the sum of x purchases is Gamma(p x, rate nu).
     """
     frequency = np.asarray(frequency, dtype=float)
-    nu = rng.gamma(parameters.q, 1.0 / parameters.v, len(frequency))
+    if nu is None:
+        nu = draw_spend_rates(parameters, len(frequency), rng)
     repeat = frequency > 0
     mean_spend = np.full(len(frequency), np.nan)
     total = rng.gamma(parameters.p * frequency[repeat], 1.0 / nu[repeat])
     mean_spend[repeat] = total / frequency[repeat]
     return mean_spend
+
+
+def draw_spend_rates(parameters: GammaGammaParameters, customers: int, rng: np.random.Generator) -> np.ndarray:
+    """Each customer's nu ~ Gamma(q, rate v) of the Gamma-Gamma model."""
+    return rng.gamma(parameters.q, 1.0 / parameters.v, customers)

@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from orchestration.duckdb_connection import connect
 from orchestration.ingest.ledger import LEDGER_COLUMNS, LEDGER_TABLE, LedgerEntry
 from orchestration.ingest.schema import (
     EXISTING_COLUMNS_SQL,
@@ -42,11 +43,11 @@ def _is_lock_error(error: duckdb.Error) -> bool:
     return "lock" in str(error).lower()
 
 
-def _connect(path: Path, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
+def _connect(settings: Settings, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
     deadline = time.monotonic() + wait_seconds
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            return connect(settings, read_only=read_only)
         except duckdb.IOException as error:
             if not _is_lock_error(error) or time.monotonic() >= deadline:
                 raise
@@ -94,7 +95,7 @@ def read_ledger_readonly(settings: Settings) -> list[LedgerEntry]:
     if not path.exists():
         return []  # no warehouse yet (a stale JSON copy of a deleted warehouse is ignored)
     try:
-        con = _connect(path, read_only=True, wait_seconds=0)
+        con = _connect(settings, read_only=True, wait_seconds=0)
     except duckdb.IOException as error:
         if _is_lock_error(error) and ledger_copy_path(settings).exists():
             return _read_ledger_copy(settings)
@@ -114,7 +115,7 @@ class DuckDBWarehouse:
     @contextmanager
     def open(cls, settings: Settings) -> Iterator[DuckDBWarehouse]:
         settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
-        con = _connect(settings.duckdb_path, read_only=False, wait_seconds=LOCK_WAIT_SECONDS)
+        con = _connect(settings, read_only=False, wait_seconds=LOCK_WAIT_SECONDS)
         con.execute("set enable_progress_bar = false")
         # rows carry their file and row number, so their physical order in raw is irrelevant; letting
         # DuckDB insert out of order saves about a third of the insert's CPU (measured at scale 1)

@@ -14,10 +14,10 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-import duckdb
 import psycopg2
 import psycopg2.extras
 
+from orchestration.duckdb_connection import connect_in_memory
 from orchestration.ingest.ledger import LEDGER_COLUMNS, LEDGER_TABLE, LedgerEntry
 from orchestration.ingest.schema import (
     EXISTING_COLUMNS_SQL,
@@ -57,7 +57,8 @@ def read_ledger_readonly(settings: Settings) -> list[LedgerEntry]:
 
 
 class PostgresWarehouse:
-    def __init__(self, conn: psycopg2.extensions.connection, tmp: Path):
+    def __init__(self, settings: Settings, conn: psycopg2.extensions.connection, tmp: Path):
+        self.settings = settings
         self.conn = conn
         self.tmp = tmp
 
@@ -71,7 +72,7 @@ class PostgresWarehouse:
                 with conn.cursor() as cur:
                     cur.execute("select pg_advisory_lock(%s)", (INGEST_LOCK_KEY,))
                 conn.autocommit = False
-                yield cls(conn, Path(tmp))
+                yield cls(settings, conn, Path(tmp))
         finally:
             conn.close()  # ends the session, which releases the advisory lock
 
@@ -91,7 +92,7 @@ class PostgresWarehouse:
         columns = ", ".join(raw_columns(staged.table))
         export = self.tmp / f"{staged.table}.csv"
         # DuckDB writes NULL as an empty field and '' as "", which is what COPY's CSV format reads back.
-        writer = duckdb.connect(":memory:")
+        writer = connect_in_memory(self.settings)
         try:
             writer.register("_ingest_rows", staged.rows)
             writer.execute(

@@ -21,8 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import duckdb
-
+from orchestration.duckdb_connection import connect_in_memory
 from orchestration.ingest.duckdb_loader import ledger_arrow
 from orchestration.ingest.ledger import LEDGER_COLUMNS, LEDGER_TABLE, LedgerEntry
 from orchestration.ingest.schema import RAW_SCHEMA, create_statements, expected_columns
@@ -57,7 +56,7 @@ def read_ledger_readonly(settings: Settings) -> list[LedgerEntry]:
     if not files:
         return []
     paths = "[" + ", ".join(quote_literal(str(f)) for f in files) + "]"
-    con = duckdb.connect(":memory:")
+    con = connect_in_memory(settings)
     try:
         rows = con.execute(f"select {_LEDGER_NAMES} from read_parquet({paths})").fetchall()
     finally:
@@ -107,7 +106,7 @@ class SparkWarehouse:
         columns = ", ".join(raw_columns(staged.table))
         export = self.tmp / f"rows-{staged.table}.parquet"  # Spark skips files named _* or .*
         ledger_export = self.tmp / "rows-ledger.parquet"
-        writer = duckdb.connect(":memory:")
+        writer = connect_in_memory(self.settings)
         try:
             writer.register("_ingest_rows", staged.rows)
             writer.register("_ingest_ledger_rows", ledger_arrow(ledger_rows))

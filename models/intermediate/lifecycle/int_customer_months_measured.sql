@@ -46,15 +46,36 @@ purchase_days as (
 
 purchase_gaps as (
 
-    -- the customer's own cadence: days between consecutive distinct purchase days
+    -- the customer's own cadence: days between consecutive distinct purchase days (day_number 1, 2, ...)
     select
-        *,
+        customer_id,
+        purchase_date,
+        completed_orders,
+        net_spend_amount,
+        row_number() over (partition by customer_id order by purchase_date) as day_number,
         {{ dbt.datediff(
             'lag(purchase_date) over (partition by customer_id order by purchase_date)',
             'purchase_date',
             'day'
         ) }} as gap_days
     from purchase_days
+
+),
+
+purchase_day_medians as (
+
+    -- the median gap of the history up to each purchase day, computed once per purchase day (not per
+    -- month): a month reads it from its latest purchase day
+    select
+        upto.customer_id,
+        upto.day_number,
+        percentile_cont(0.5) within group (order by earlier.gap_days) as median_gap_days
+    from purchase_gaps as upto
+    inner join purchase_gaps as earlier
+        on
+            upto.customer_id = earlier.customer_id
+            and earlier.day_number <= upto.day_number
+    group by 1, 2
 
 ),
 
@@ -83,9 +104,10 @@ month_windows_with_baseline as (
 
 ),
 
-purchases_to_date as (
+purchases_to_date_totals as (
 
-    -- windows are half-open: (start, end], so a 90-day window holds exactly 90 calendar days
+    -- windows are half-open: (start, end], so a 90-day window holds exactly 90 calendar days. Plain
+    -- aggregates only (the median comes from the latest purchase day), so the join streams
     select
         month_windows_with_baseline.customer_id,
         month_windows_with_baseline.month_start_date,
@@ -117,14 +139,27 @@ purchases_to_date as (
                     then purchase_gaps.net_spend_amount
                 else 0
             end
-        ), 0) as baseline_window_net_spend_amount,
-        percentile_cont(0.5) within group (order by purchase_gaps.gap_days) as median_gap_days
+        ), 0) as baseline_window_net_spend_amount
     from month_windows_with_baseline
     left join purchase_gaps
         on
             month_windows_with_baseline.customer_id = purchase_gaps.customer_id
             and purchase_gaps.purchase_date <= month_windows_with_baseline.evaluation_date
     group by 1, 2
+
+),
+
+purchases_to_date as (
+
+    -- the latest purchase day up to the period end is the purchase_days_to_date-th one
+    select
+        purchase_to_date_totals.*,
+        purchase_day_medians.median_gap_days
+    from purchases_to_date_totals as purchase_to_date_totals
+    left join purchase_day_medians
+        on
+            purchase_to_date_totals.customer_id = purchase_day_medians.customer_id
+            and purchase_to_date_totals.purchase_days_to_date = purchase_day_medians.day_number
 
 ),
 

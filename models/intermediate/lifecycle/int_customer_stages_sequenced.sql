@@ -13,6 +13,9 @@
        a running minimum of (rule level - period number) between resets. A segment starts after each
        state of step 1 (recovery from declining and the period after won_back start at growing, never
        higher), or at the customer's first period (start capped at new).
+    3. Mature is left only through declining or churned (seed 004: any fall in relationship level is
+       退化, and 稳定期 is reached only through 形成期): the entry thresholds gate entry, not exit, so
+       once a segment reaches mature it stays mature until a state of step 1 ends the segment.
     No recursion: a few passes of window functions, linear in the number of customer-months.
 
     The passes run on the seven columns the engine reads (rule_inputs), and the month's measures are
@@ -133,20 +136,34 @@ leveled as (
 
 ),
 
+held as (
+
+    select
+        *,
+        -- step 3: the highest level reached in the segment so far; mature (3) is the top, so "reached
+        -- mature" holds the stage there
+        max(stage_level) over (
+            partition by customer_id, segment_number
+            order by month_start_date rows between unbounded preceding and current row
+        ) as highest_level
+    from leveled
+
+),
+
 staged as (
 
     select
         *,
         coalesce(
             fixed_stage_code,
-            case stage_level
-                when 0 then 'prospect'
-                when 1 then 'new'
-                when 2 then 'growing'
-                when 3 then 'mature'
+            case
+                when highest_level = 3 then 'mature'
+                when stage_level = 2 then 'growing'
+                when stage_level = 1 then 'new'
+                when stage_level = 0 then 'prospect'
             end
         ) as stage_code
-    from leveled
+    from held
 
 ),
 

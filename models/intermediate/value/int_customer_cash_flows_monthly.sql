@@ -16,8 +16,12 @@ customers as (
     select * from {{ ref('stg_crm__customers') }}
 ),
 
-complaints as (
-    select * from {{ ref('stg_crm__complaints') }}
+activity as (
+    select * from {{ ref('int_customer_activity_monthly') }}
+),
+
+calendar_months as (
+    select * from {{ ref('int_calendar_months') }}
 ),
 
 calls_costed as (
@@ -72,7 +76,7 @@ order_events as (
         0 as referral_gain,
         0 as acquisition_spend_cost,
         0 as acquisition_call_cost,
-        discount_amount as price_concessions,
+        0 as price_concessions,
         0 as service_call_cost,
         0 as complaint_handling_cost,
         0 as compensation_cost,
@@ -161,25 +165,24 @@ call_events as (
     from calls_costed
 ),
 
--- complaints: handling cost and compensation (service cost) and negative-referral cost by severity,
--- dated by when the complaint was opened (compensation is often paid before it is resolved)
-complaint_events as (
+-- from the monthly activity: price concessions (discounts on completed orders), and per complaint its
+-- handling cost and compensation (service cost) and negative-referral cost by severity, dated by when
+-- the complaint was opened (compensation is often paid before it is resolved)
+activity_events as (
     select
-        complaints.customer_id,
-        {{ value_month_start('complaints.opened_date') }} as event_month_start,
+        customer_id,
+        month_start_date as event_month_start,
         0 as base_profit,
         0 as cross_sell_profit,
         0 as referral_gain,
         0 as acquisition_spend_cost,
         0 as acquisition_call_cost,
-        0 as price_concessions,
+        discount_amount as price_concessions,
         0 as service_call_cost,
-        {{ var('complaint_handling_cost') }} as complaint_handling_cost,
-        coalesce(complaints.compensation_amount, 0) as compensation_cost,
-        {{ value_negative_referral_cost('complaints.severity') }} as negative_referral_cost
-    from complaints
-    cross join as_of_dates
-    where complaints.opened_date <= as_of_dates.as_of_date
+        complaints * {{ var('complaint_handling_cost') }} as complaint_handling_cost,
+        compensation_amount as compensation_cost,
+        {{ value_negative_referral_cost('{severity}_severity_complaints') }} as negative_referral_cost
+    from activity
 ),
 
 events_unioned as (
@@ -191,7 +194,7 @@ events_unioned as (
     union all
     select * from call_events
     union all
-    select * from complaint_events
+    select * from activity_events
 ),
 
 -- events before acquisition count at m = 0; only acquired customers have cash flows
@@ -228,28 +231,7 @@ cash_flows_by_customer_month as (
         month_start_date
 ),
 
--- a dense calendar, so that every customer has a row for every month since acquisition, events or not
-month_offsets as (
-    select cast(generated_number as integer) - 1 as month_offset
-    from ({{ dbt.generate_series(1200) }}) as series
-),
-
-first_month as (
-    select min(acquisition_month_start) as first_month_start from acquisitions
-),
-
-calendar_months as (
-    select
-        cast({{ dbt.dateadd('month', 'month_offsets.month_offset', 'first_month.first_month_start') }} as date)
-            as month_start_date
-    from month_offsets
-    cross join first_month
-    cross join as_of_dates
-    where
-        month_offsets.month_offset
-        <= {{ value_months_between('first_month.first_month_start', 'as_of_dates.as_of_month_start') }}
-),
-
+-- every customer has a row for every month of the calendar since acquisition, events or not
 customer_months as (
     select
         acquisitions.customer_id,

@@ -1,17 +1,10 @@
 {#-
     The per-customer summary the predictive CLV models are fitted on (DOMAIN.md §6, second half):
     BG/NBD reads (frequency, recency, t), Gamma-Gamma reads (frequency, monetary_value), and the
-    expected margin per purchase uses margin_rate. orchestration/clv/summary.py computes the same
-    summary in pandas; tests/test_clv_summary.py compares the two row for row.
+    expected margin per purchase uses margin_rate. The rules are the macros of
+    macros/value/purchase_summary.sql; tests/support/purchase_summary.py computes the same summary in
+    pandas and tests/test_clv_summary.py compares the two row for row.
 -#}
-{%- set time_unit = var('clv_time_unit') -%}
-{%- set days_per_time_unit = {'day': 1, 'week': 7}[time_unit] -%}
-{%- set configured_end_date = var('clv_observation_end') or var('as_of_date') -%}
-{%- set configured_end = "cast('" ~ configured_end_date ~ "' as date)" if configured_end_date
-    else 'cast(null as date)' -%}
-{#- Fractional outputs are double precision on every engine, not dbt.type_float(),
-    which renders `float`, single precision on DuckDB and Spark; PostgreSQL spells double differently. -#}
-{%- set double_type = 'double precision' if target.type == 'postgres' else 'double' -%}
 
 with
 
@@ -23,94 +16,19 @@ orders as (
 
 observation_end as (
 
-    -- clv_observation_end, else the project's evaluation date as_of_date, else the last day with any
-    -- loaded order (of any status: a day of cancellations is still a day the data covers)
-    select coalesce({{ configured_end }}, max(ordered_date)) as observation_end_date
-    from orders
+    {{ clv_observation_end('orders') }}
 
 ),
 
 purchase_days as (
 
-    -- a purchase is a business-local day with at least one completed order: several orders on one
-    -- day are one purchase, and returned or cancelled orders are not purchases at all
-    select
-        orders.customer_id,
-        orders.ordered_date as purchase_date,
-        sum(orders.net_amount) as day_net_spend,
-        -- net of discounts, like the historical profit of §6 (discounts are price concessions there)
-        sum(orders.net_amount - orders.cost_amount) as day_net_margin
-    from orders
-    cross join observation_end
-    where
-        orders.is_completed
-        and orders.ordered_date <= observation_end.observation_end_date
-    group by
-        orders.customer_id,
-        orders.ordered_date
-
-),
-
-numbered_purchase_days as (
-
-    select
-        *,
-        row_number() over (partition by customer_id order by purchase_date) as purchase_day_number
-    from purchase_days
-
-),
-
-customer_purchases as (
-
-    -- Gamma-Gamma models the spend of repeat purchases only: the first purchase day is left out of
-    -- monetary_value and repeat_margin (avg over no rows is null when there is no repeat day)
-    select
-        customer_id,
-        min(purchase_date) as first_purchase_date,
-        max(purchase_date) as last_purchase_date,
-        count(*) as purchase_days,
-        cast(
-            avg(case when purchase_day_number > 1 then day_net_spend end) as {{ double_type }}
-        ) as monetary_value,
-        cast(
-            avg(case when purchase_day_number > 1 then day_net_margin end) as {{ double_type }}
-        ) as repeat_margin,
-        cast(sum(day_net_spend) as {{ money_type() }}) as total_net_spend,
-        cast(sum(day_net_margin) as {{ money_type() }}) as total_net_margin
-    from numbered_purchase_days
-    group by customer_id
+    {{ purchase_days_through('orders', 'observation_end') }}
 
 ),
 
 final as (
 
-    select
-        customer_purchases.customer_id,
-        customer_purchases.first_purchase_date,
-        customer_purchases.last_purchase_date,
-        observation_end.observation_end_date,
-        customer_purchases.purchase_days,
-        customer_purchases.purchase_days - 1 as frequency,
-        cast({{ dbt.datediff(
-            'customer_purchases.first_purchase_date', 'customer_purchases.last_purchase_date', 'day'
-        ) }} as {{ double_type }}) / {{ days_per_time_unit }} as recency,
-        cast({{ dbt.datediff(
-            'customer_purchases.first_purchase_date', 'observation_end.observation_end_date', 'day'
-        ) }} as {{ double_type }}) / {{ days_per_time_unit }} as t,
-        customer_purchases.monetary_value,
-        customer_purchases.repeat_margin,
-        customer_purchases.total_net_spend,
-        customer_purchases.total_net_margin,
-        -- undefined without positive spend; scoring then uses the population's rate
-        case
-            when customer_purchases.total_net_spend > 0
-                then
-                    cast(customer_purchases.total_net_margin as {{ double_type }})
-                    / cast(customer_purchases.total_net_spend as {{ double_type }})
-        end as margin_rate,
-        '{{ time_unit }}' as time_unit
-    from customer_purchases
-    cross join observation_end
+    {{ purchase_summary('purchase_days', 'observation_end') }}
 
 )
 

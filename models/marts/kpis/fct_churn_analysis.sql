@@ -13,27 +13,15 @@ customer_months as (
 
 ),
 
-customers as (
-
-    select * from {{ ref('stg_crm__customers') }}
-
-),
-
 acquisitions as (
 
     select * from {{ ref('int_customer_acquisitions') }}
 
 ),
 
-orders as (
+activity as (
 
-    select * from {{ ref('stg_crm__orders') }}
-
-),
-
-calls as (
-
-    select * from {{ ref('stg_crm__calls') }}
+    select * from {{ ref('int_customer_activity_monthly') }}
 
 ),
 
@@ -86,58 +74,65 @@ churn_events as (
 
 ),
 
+-- purchases up to the churn month, as the lifecycle measured them at its end
 order_signals as (
 
     select
         churn_events.customer_id,
         churn_events.month_start_date,
-        count(orders.order_id) as lifetime_completed_orders,
-        max(orders.ordered_date) as last_order_date
-
+        lifecycle_monthly.completed_orders_to_date as lifetime_completed_orders,
+        lifecycle_monthly.last_order_date,
+        -- the stage engine's closure rule (closed, and no completed order after the closing day)
+        lifecycle_monthly.is_account_closed
     from churn_events
-    inner join orders
+    inner join lifecycle_monthly
         on
-            churn_events.customer_id = orders.customer_id
-            and orders.is_completed
-            and orders.ordered_date <= churn_events.month_end_date
+            churn_events.customer_id = lifecycle_monthly.customer_id
+            and churn_events.month_start_date = lifecycle_monthly.month_start_date
+
+),
+
+-- calls and complaints of the signal window (whole months) from the monthly activity
+activity_signals as (
+
+    select
+        churn_events.customer_id,
+        churn_events.month_start_date,
+        sum(activity.complaints) as complaints_before_churn,
+        sum(activity.severe_complaints) as severe_complaints_before_churn,
+        sum(activity.complaint_satisfaction_score_sum) as complaint_satisfaction_score_sum,
+        sum(activity.complaint_satisfaction_responses) as complaint_satisfaction_responses,
+        sum(activity.calls) as calls_before_churn,
+        sum(activity.inbound_calls) as inbound_calls_before_churn,
+        sum(activity.follow_up_calls) as follow_up_calls_before_churn,
+        sum(activity.call_satisfaction_score_sum) as call_satisfaction_score_sum,
+        sum(activity.call_satisfaction_responses) as call_satisfaction_responses,
+        min(activity.lowest_call_satisfaction_score) as lowest_call_satisfaction_before_churn
+    from churn_events
+    inner join activity
+        on
+            churn_events.customer_id = activity.customer_id
+            and activity.month_start_date >= churn_events.signal_window_start_date
+            and activity.month_start_date <= churn_events.month_start_date
     group by
         churn_events.customer_id,
         churn_events.month_start_date
 
 ),
 
+-- complaints still open at the churn month end, whenever they were opened (a state, not a monthly total)
 complaint_signals as (
 
     select
         churn_events.customer_id,
         churn_events.month_start_date,
         sum(
-            case when complaints.opened_date >= churn_events.signal_window_start_date then 1 else 0 end
-        ) as complaints_before_churn,
-        sum(
-            case
-                when
-                    complaints.opened_date >= churn_events.signal_window_start_date
-                    and complaints.severity in ('high', 'critical')
-                    then 1
-                else 0
-            end
-        ) as severe_complaints_before_churn,
-        -- open at the churn month end, whenever they were opened
-        sum(
             case
                 when complaints.resolved_date is null or complaints.resolved_date > churn_events.month_end_date
                     then 1
                 else 0
             end
-        ) as unresolved_complaints_at_churn,
-        avg(
-            case
-                when complaints.opened_date >= churn_events.signal_window_start_date
-                    then 1.0 * complaints.satisfaction_score
-            end
-        ) as average_complaint_satisfaction_before_churn
-
+        ) as unresolved_complaints_at_churn
     from churn_events
     inner join complaints
         on
@@ -176,29 +171,6 @@ overdue_signals as (
 
 ),
 
-call_signals as (
-
-    select
-        churn_events.customer_id,
-        churn_events.month_start_date,
-        count(*) as calls_before_churn,
-        sum(case when calls.direction = 'inbound' then 1 else 0 end) as inbound_calls_before_churn,
-        sum(case when calls.purpose = 'follow_up' then 1 else 0 end) as follow_up_calls_before_churn,
-        avg(1.0 * calls.satisfaction_score) as average_call_satisfaction_before_churn,
-        min(calls.satisfaction_score) as lowest_call_satisfaction_before_churn
-
-    from churn_events
-    inner join calls
-        on
-            churn_events.customer_id = calls.customer_id
-            and calls.started_date >= churn_events.signal_window_start_date
-            and calls.started_date <= churn_events.month_end_date
-    group by
-        churn_events.customer_id,
-        churn_events.month_start_date
-
-),
-
 final as (
 
     select
@@ -228,11 +200,7 @@ final as (
         churn_events.city,
 
         -- why: how the relationship ended and the signals before it
-        case
-            when customers.closed_date is not null and customers.closed_date <= churn_events.month_end_date
-                then 'account_closed'
-            else 'no_recent_purchase'
-        end as churn_reason,
+        case when order_signals.is_account_closed then 'account_closed' else 'no_recent_purchase' end as churn_reason,
         churn_events.previous_stage_code,
         {%- set path_parts = [] -%}
         {%- for months_back in range(lookback_months, 0, -1) -%}
@@ -256,22 +224,32 @@ final as (
         ) }} as integer) as days_since_last_order_at_churn,
         coalesce(overdue_signals.overdue_months_before_churn, 0) as overdue_months_before_churn,
         coalesce(overdue_signals.max_days_overdue_before_churn, 0) as max_days_overdue_before_churn,
-        coalesce(complaint_signals.complaints_before_churn, 0) as complaints_before_churn,
-        coalesce(complaint_signals.severe_complaints_before_churn, 0) as severe_complaints_before_churn,
+        coalesce(activity_signals.complaints_before_churn, 0) as complaints_before_churn,
+        coalesce(activity_signals.severe_complaints_before_churn, 0) as severe_complaints_before_churn,
         coalesce(complaint_signals.unresolved_complaints_at_churn, 0) as unresolved_complaints_at_churn,
-        cast(complaint_signals.average_complaint_satisfaction_before_churn as decimal(28, 10))
-            as average_complaint_satisfaction_before_churn,
-        coalesce(call_signals.calls_before_churn, 0) as calls_before_churn,
-        coalesce(call_signals.inbound_calls_before_churn, 0) as inbound_calls_before_churn,
-        coalesce(call_signals.follow_up_calls_before_churn, 0) as follow_up_calls_before_churn,
-        cast(call_signals.average_call_satisfaction_before_churn as decimal(28, 10))
-            as average_call_satisfaction_before_churn,
-        call_signals.lowest_call_satisfaction_before_churn,
+        cast(
+            case
+                when activity_signals.complaint_satisfaction_responses > 0
+                    then
+                        1.0 * activity_signals.complaint_satisfaction_score_sum
+                        / activity_signals.complaint_satisfaction_responses
+            end as decimal(28, 10)
+        ) as average_complaint_satisfaction_before_churn,
+        coalesce(activity_signals.calls_before_churn, 0) as calls_before_churn,
+        coalesce(activity_signals.inbound_calls_before_churn, 0) as inbound_calls_before_churn,
+        coalesce(activity_signals.follow_up_calls_before_churn, 0) as follow_up_calls_before_churn,
+        cast(
+            case
+                when activity_signals.call_satisfaction_responses > 0
+                    then
+                        1.0 * activity_signals.call_satisfaction_score_sum
+                        / activity_signals.call_satisfaction_responses
+            end as decimal(28, 10)
+        ) as average_call_satisfaction_before_churn,
+        activity_signals.lowest_call_satisfaction_before_churn,
         churn_events.signal_window_start_date
 
     from churn_events
-    left join customers
-        on churn_events.customer_id = customers.customer_id
     left join acquisitions
         on churn_events.customer_id = acquisitions.customer_id
     left join order_signals
@@ -286,10 +264,10 @@ final as (
         on
             churn_events.customer_id = complaint_signals.customer_id
             and churn_events.month_start_date = complaint_signals.month_start_date
-    left join call_signals
+    left join activity_signals
         on
-            churn_events.customer_id = call_signals.customer_id
-            and churn_events.month_start_date = call_signals.month_start_date
+            churn_events.customer_id = activity_signals.customer_id
+            and churn_events.month_start_date = activity_signals.month_start_date
 
 )
 

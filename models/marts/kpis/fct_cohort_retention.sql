@@ -18,9 +18,16 @@ acquisitions as (
 
 ),
 
-orders_monthly as (
+buying_months as (
 
-    select * from {{ ref('int_kpi_customer_orders_monthly') }}
+    select * from {{ ref('int_customer_activity_monthly') }}
+    where completed_orders > 0
+
+),
+
+calendar_months as (
+
+    select * from {{ ref('int_calendar_months') }}
 
 ),
 
@@ -40,17 +47,6 @@ cohorts as (
     cross join as_of_dates
     where acquisitions.acquisition_month_start <= as_of_dates.as_of_month_start_date
     group by acquisitions.acquisition_month_start
-
-),
-
--- the calendar of months: every month some customer has a lifecycle row, up to the as-of month
-calendar_months as (
-
-    select distinct customer_months.month_start_date
-
-    from customer_months
-    cross join as_of_dates
-    where customer_months.month_start_date <= as_of_dates.as_of_month_start_date
 
 ),
 
@@ -74,15 +70,15 @@ purchasing_customers as (
 
     select
         acquisitions.acquisition_month_start as acquisition_month_start_date,
-        orders_monthly.order_month_start_date as activity_month_start_date,
+        buying_months.month_start_date as activity_month_start_date,
         count(*) as customers_purchasing
 
-    from orders_monthly
+    from buying_months
     inner join acquisitions
-        on orders_monthly.customer_id = acquisitions.customer_id
+        on buying_months.customer_id = acquisitions.customer_id
     group by
         acquisitions.acquisition_month_start,
-        orders_monthly.order_month_start_date
+        buying_months.month_start_date
 
 ),
 

@@ -1,16 +1,18 @@
 -- One row per customer per month-end of the lifecycle snapshot: the growth-accounting state of the
 -- customer that month and the service activity behind the monthly KPIs (docs/kpis.md has the definitions).
 -- kpi_monthly is this table summed by dimension; the semantic layer defines its metrics on this grain.
-{#- "Active" = a customer in a buying relationship at month end: the lifecycle stages between the first
-    purchase and churn (DOMAIN.md §4). The only place this list lives. -#}
-{%- set active_stage_codes = ['new', 'growing', 'mature', 'declining', 'won_back'] %}
-{%- set active_stage_list = "'" ~ active_stage_codes | join("', '") ~ "'" %}
-
+-- "Active" = a customer in a buying relationship at month end: seed lifecycle_stages.is_active.
 with
 
 lifecycle_monthly as (
 
     select * from {{ ref('fct_customer_lifecycle_monthly') }}
+
+),
+
+stages as (
+
+    select * from {{ ref('lifecycle_stages') }}
 
 ),
 
@@ -26,15 +28,9 @@ value_tiers_monthly as (
 
 ),
 
-orders_monthly as (
+activity as (
 
-    select * from {{ ref('int_kpi_customer_orders_monthly') }}
-
-),
-
-contacts_monthly as (
-
-    select * from {{ ref('int_kpi_customer_contacts_monthly') }}
+    select * from {{ ref('int_customer_activity_monthly') }}
 
 ),
 
@@ -53,19 +49,26 @@ customer_acquisitions as (
 lifecycle_states as (
 
     select
-        customer_id,
-        month_end_date,
-        cast({{ dbt.date_trunc('month', 'month_end_date') }} as date) as month_start_date,
-        stage_code,
-        previous_stage_code,
-        coalesce(stage_code in ({{ active_stage_list }}), false) as is_active,
-        coalesce(previous_stage_code in ({{ active_stage_list }}), false) as was_active_at_start,
-        coalesce(previous_stage_code = 'churned', false) as was_churned_at_start,
+        lifecycle_monthly.customer_id,
+        lifecycle_monthly.month_end_date,
+        cast({{ dbt.date_trunc('month', 'lifecycle_monthly.month_end_date') }} as date) as month_start_date,
+        lifecycle_monthly.stage_code,
+        lifecycle_monthly.previous_stage_code,
+        coalesce(current_stages.is_active, false) as is_active,
+        coalesce(previous_stages.is_active, false) as was_active_at_start,
+        coalesce(lifecycle_monthly.previous_stage_code = 'churned', false) as was_churned_at_start,
         -- DOMAIN.md §8: churned in a month = the stage moved to churned that month
-        coalesce(stage_code = 'churned' and coalesce(previous_stage_code, '') <> 'churned', false)
-            as is_churned
+        coalesce(
+            lifecycle_monthly.stage_code = 'churned'
+            and coalesce(lifecycle_monthly.previous_stage_code, '') <> 'churned',
+            false
+        ) as is_churned
 
     from lifecycle_monthly
+    left join stages as current_stages
+        on lifecycle_monthly.stage_code = current_stages.stage_code
+    left join stages as previous_stages
+        on lifecycle_monthly.previous_stage_code = previous_stages.stage_code
 
 ),
 
@@ -123,26 +126,26 @@ final as (
         growth_accounting.is_churned,
 
         -- purchases
-        coalesce(orders_monthly.completed_orders, 0) as completed_orders,
-        orders_monthly.customer_id is not null as is_buyer,
+        coalesce(activity.completed_orders, 0) as completed_orders,
+        coalesce(activity.completed_orders, 0) > 0 as is_buyer,
         coalesce(
-            orders_monthly.customer_id is not null
+            activity.completed_orders > 0
             and customer_acquisitions.acquisition_month_start_date < growth_accounting.month_start_date,
             false
         ) as is_repeat_buyer,
 
         -- service
-        coalesce(contacts_monthly.follow_up_calls, 0) as follow_up_calls,
-        coalesce(contacts_monthly.follow_up_calls, 0) > 0 as has_follow_up_call,
-        coalesce(contacts_monthly.complaints_opened, 0) as complaints_opened,
-        coalesce(contacts_monthly.severe_complaints_opened, 0) as severe_complaints_opened,
-        coalesce(contacts_monthly.complaints_opened, 0) > 0 as has_complaint,
-        coalesce(contacts_monthly.call_satisfaction_responses, 0) as call_satisfaction_responses,
-        coalesce(contacts_monthly.call_satisfaction_score_sum, 0) as call_satisfaction_score_sum,
-        coalesce(contacts_monthly.complaint_satisfaction_responses, 0) as complaint_satisfaction_responses,
-        coalesce(contacts_monthly.complaint_satisfaction_score_sum, 0) as complaint_satisfaction_score_sum,
-        coalesce(contacts_monthly.outbound_sales_calls, 0) as outbound_sales_calls,
-        coalesce(contacts_monthly.converted_sales_calls, 0) as converted_sales_calls,
+        coalesce(activity.follow_up_calls, 0) as follow_up_calls,
+        coalesce(activity.follow_up_calls, 0) > 0 as has_follow_up_call,
+        coalesce(activity.complaints, 0) as complaints_opened,
+        coalesce(activity.severe_complaints, 0) as severe_complaints_opened,
+        coalesce(activity.complaints, 0) > 0 as has_complaint,
+        coalesce(activity.call_satisfaction_responses, 0) as call_satisfaction_responses,
+        coalesce(activity.call_satisfaction_score_sum, 0) as call_satisfaction_score_sum,
+        coalesce(activity.complaint_satisfaction_responses, 0) as complaint_satisfaction_responses,
+        coalesce(activity.complaint_satisfaction_score_sum, 0) as complaint_satisfaction_score_sum,
+        coalesce(activity.outbound_sales_calls, 0) as outbound_sales_calls,
+        coalesce(activity.converted_sales_calls, 0) as converted_sales_calls,
 
         -- value: historical CLV accumulated up to this month-end (fct_value_tiers_monthly)
         value_tiers.cumulative_clv as historical_clv_to_date
@@ -156,14 +159,10 @@ final as (
             and growth_accounting.month_start_date = value_tiers.month_start_date
     left join customer_acquisitions
         on growth_accounting.customer_id = customer_acquisitions.customer_id
-    left join orders_monthly
+    left join activity
         on
-            growth_accounting.customer_id = orders_monthly.customer_id
-            and growth_accounting.month_start_date = orders_monthly.order_month_start_date
-    left join contacts_monthly
-        on
-            growth_accounting.customer_id = contacts_monthly.customer_id
-            and growth_accounting.month_start_date = contacts_monthly.month_start_date
+            growth_accounting.customer_id = activity.customer_id
+            and growth_accounting.month_start_date = activity.month_start_date
 
 )
 

@@ -107,8 +107,7 @@ final as (
         stages_in_scope.answered_calls,
         stages_in_scope.follow_up_calls,
         stages_in_scope.complaints,
-        stages_in_scope.high_severity_complaints + stages_in_scope.critical_severity_complaints
-            as severe_complaints,
+        stages_in_scope.severe_complaints,
         stages_in_scope.average_satisfaction_score
     from stages_in_scope
     left join framework_labels

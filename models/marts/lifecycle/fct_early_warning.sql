@@ -7,7 +7,7 @@
       spend_drop           trailing spend below decline_spend_ratio x own baseline; half the weight at
                            the threshold, the full weight at zero spend
       unresolved_complaint a complaint opened in the last early_warning_window_days, not resolved by the as-of date
-      severe_complaint     a high or critical complaint in that window
+      severe_complaint     a severe complaint (var severe_complaint_severities) in that window
       low_satisfaction     mean satisfaction (calls and complaints) in that window <= low_satisfaction_threshold
       low_p_alive          BG/NBD probability alive below low_p_alive_threshold (only where the model has run)
     Reason codes are '|'-delimited in this fixed order.
@@ -80,7 +80,8 @@ recent_complaints as (
                 else 0
             end
         ) as unresolved_complaints_in_window,
-        sum(case when complaints.severity in ('high', 'critical') then 1 else 0 end) as severe_complaints_in_window,
+        sum(case when {{ is_severe_complaint('complaints.severity') }} then 1 else 0 end)
+            as severe_complaints_in_window,
         sum(complaints.satisfaction_score) as satisfaction_score_sum,
         count(complaints.satisfaction_score) as satisfaction_responses
     from complaints

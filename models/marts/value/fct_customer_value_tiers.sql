@@ -1,8 +1,11 @@
--- Value tiers 20 / 60 / 20 (DOMAIN.md §7, seed 000 三): customers with a completed order ranked by
--- historical CLV, best first, ties by customer_id; macro value_tier turns rank and count into A/B/C
--- with the cut points of var value_tier_cutoffs. The same tiering on predicted total CLV sits beside
--- it (equal to the historical one until the Python asset has run).
+-- Value tiers 20 / 60 / 20 (DOMAIN.md §7, seed 000 三): the historical tiering of
+-- int_customer_value_tiers_historical, and beside it the same tiering (macro value_tier) on predicted
+-- total CLV, which equals the historical one until the Python asset has run.
 with
+
+historical_tiers as (
+    select * from {{ ref('int_customer_value_tiers_historical') }}
+),
 
 clv as (
     select * from {{ ref('fct_customer_clv') }}
@@ -10,16 +13,19 @@ clv as (
 
 ranked as (
     select
-        customer_id,
-        acquisition_channel,
-        lifetime_profit,
-        historical_clv,
-        predicted_future_clv,
-        total_clv,
-        row_number() over (order by historical_clv desc, customer_id asc) as value_rank,
-        row_number() over (order by total_clv desc, customer_id asc) as predicted_value_rank,
-        count(*) over () as ranked_customers
-    from clv
+        historical_tiers.customer_id,
+        historical_tiers.acquisition_channel,
+        historical_tiers.lifetime_profit,
+        historical_tiers.historical_clv,
+        historical_tiers.value_rank,
+        historical_tiers.value_tier,
+        clv.predicted_future_clv,
+        clv.total_clv,
+        row_number() over (order by clv.total_clv desc, clv.customer_id asc) as predicted_value_rank,
+        historical_tiers.ranked_customers
+    from historical_tiers
+    inner join clv
+        on historical_tiers.customer_id = clv.customer_id
 ),
 
 final as (
@@ -29,7 +35,7 @@ final as (
         lifetime_profit,
         historical_clv,
         value_rank,
-        {{ value_tier('value_rank', 'ranked_customers') }} as value_tier,
+        value_tier,
         predicted_future_clv,
         total_clv,
         predicted_value_rank,

@@ -9,7 +9,7 @@ customers as (
 ),
 
 tiers as (
-    select * from {{ ref('fct_customer_value_tiers') }}
+    select * from {{ ref('int_customer_value_tiers_historical') }}
 ),
 
 customer_stage_tiers as (

@@ -4,7 +4,7 @@
 with
 
 tiers as (
-    select * from {{ ref('fct_customer_value_tiers') }}
+    select * from {{ ref('int_customer_value_tiers_historical') }}
 ),
 
 cumulated as (

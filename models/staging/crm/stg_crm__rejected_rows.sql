@@ -1,6 +1,6 @@
 {#- Every rejected raw row of every table, with its reason code (DOMAIN.md §3: nothing is lost). The
     preview carries hashed/masked PII only, so this model is as safe to query as the staged ones. -#}
-{%- set tables = ['customers', 'orders', 'calls', 'complaints', 'marketing_spend'] -%}
+{%- set tables = crm_raw_tables() -%}
 
 with
 

@@ -1,7 +1,7 @@
 {#- DOMAIN.md §3: every raw row ends up in exactly one place. raw_rows is counted on the source itself,
     so a row lost between raw and the base model would show as a mismatch
     (tests/dbt/assert_staging_rows_reconcile.sql). -#}
-{%- set tables = ['customers', 'orders', 'calls', 'complaints', 'marketing_spend'] -%}
+{%- set tables = crm_raw_tables() -%}
 
 with
 

@@ -124,8 +124,8 @@ judged as (
                 staging_unparseable('satisfaction_score_text', 'satisfaction_score'),
             ]],
             ['invalid_enum_value', [
-                staging_not_in('direction', ['inbound', 'outbound']),
-                staging_not_in('purpose', ['sales', 'follow_up', 'service', 'survey', 'retention', 'win_back']),
+                staging_not_in('direction', crm_enum_values('calls', 'direction')),
+                staging_not_in('purpose', crm_enum_values('calls', 'purpose')),
             ]],
             ['negative_amount', 'duration_seconds < 0'],
             ['satisfaction_out_of_range', 'satisfaction_score not in (1, 2, 3, 4, 5)'],

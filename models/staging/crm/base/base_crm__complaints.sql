@@ -123,7 +123,7 @@ judged as (
                 staging_unparseable('compensation_amount_text', 'provided_compensation_amount'),
                 staging_unparseable('satisfaction_score_text', 'satisfaction_score'),
             ]],
-            ['invalid_enum_value', staging_not_in('severity', ['low', 'medium', 'high', 'critical'])],
+            ['invalid_enum_value', staging_not_in('severity', crm_enum_values('complaints', 'severity'))],
             ['negative_amount', 'provided_compensation_amount < 0'],
             ['satisfaction_out_of_range', 'satisfaction_score not in (1, 2, 3, 4, 5)'],
             ['timestamp_in_future', ['opened_at > loaded_at_business', 'resolved_at > loaded_at_business']],

@@ -100,7 +100,7 @@ judged as (
                 staging_unparseable('closed_at_text', 'closed_at'),
                 staging_unparseable('birth_date_text', 'birth_date'),
             ]],
-            ['invalid_enum_value', staging_not_in('customer_type', ['individual', 'enterprise'])],
+            ['invalid_enum_value', staging_not_in('customer_type', crm_enum_values('customers', 'customer_type'))],
             ['timestamp_in_future', [
                 'created_at > loaded_at_business',
                 'closed_at > loaded_at_business',

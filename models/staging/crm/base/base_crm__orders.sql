@@ -121,7 +121,7 @@ judged as (
                 staging_unparseable('discount_amount_text', 'provided_discount_amount'),
                 staging_unparseable('cost_amount_text', 'provided_cost_amount'),
             ]],
-            ['invalid_enum_value', staging_not_in('status', ['completed', 'cancelled', 'returned'])],
+            ['invalid_enum_value', staging_not_in('status', crm_enum_values('orders', 'status'))],
             ['negative_amount', [
                 'gross_amount < 0', 'provided_discount_amount < 0', 'provided_cost_amount < 0',
             ]],

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import psycopg2
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
 DBT = str(Path(sys.executable).parent / "dbt")
 
 

@@ -1,5 +1,5 @@
 """The per-customer purchase summary in pandas: an independent computation of the dbt model
-`int_customer_purchase_summary`, used as the oracle of its tests (and usable on any orders extract).
+`int_customer_purchase_summary`, the oracle of its tests (tests/test_clv_summary.py).
 
 Input: staged orders with the columns of stg_crm__orders (customer_id, is_completed, ordered_date,
 net_amount, cost_amount). Output: one row per customer with a completed order on or before the

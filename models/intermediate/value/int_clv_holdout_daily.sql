@@ -1,0 +1,47 @@
+{#-
+    Per day, the first and the repeat purchases of the customers of the holdout evaluation (those who
+    bought on or before the calibration end), up to the observation end: the actual side of the
+    cumulative tracking of the CLV holdout evaluation. Days without a purchase have no row.
+-#}
+
+with
+
+customers as (
+
+    select
+        customer_id,
+        first_purchase_date,
+        holdout_end_date
+    from {{ ref('int_clv_holdout_customers') }}
+
+),
+
+orders as (
+
+    select * from {{ ref('stg_crm__orders') }}
+
+),
+
+purchase_days as (
+
+    {{ completed_purchase_days('orders') }}
+
+),
+
+final as (
+
+    select
+        purchase_days.purchase_date as activity_date,
+        sum(case when purchase_days.purchase_date = customers.first_purchase_date then 1 else 0 end)
+            as first_purchases,
+        sum(case when purchase_days.purchase_date > customers.first_purchase_date then 1 else 0 end)
+            as repeat_purchases
+    from purchase_days
+    inner join customers
+        on purchase_days.customer_id = customers.customer_id
+    where purchase_days.purchase_date <= customers.holdout_end_date
+    group by purchase_days.purchase_date
+
+)
+
+select * from final

@@ -1,0 +1,206 @@
+"""What the benchmark measured and how it is written: results, dbt's per-model times, ratios, the tables
+appended to docs/benchmarks.md. No processes run here (orchestration/bench.py runs them)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SLOWEST_MODELS = 10
+CORE_REFERENCE = "reference: core lifecycle"
+STAGING_REFERENCE = "reference: staging orders"
+STAGING_MODEL = "base_crm__orders"
+MAIN_JOB = "main job"
+# the bounds the issue asks the figures to show
+JOB_BOUND = 5.0
+STAGING_BOUND = 1.5
+
+
+@dataclass(frozen=True)
+class StepResult:
+    name: str
+    seconds: float
+    peak_mb: float
+    note: str = ""
+    kind: str = "step"  # step | reference | job
+    sql_seconds: float | None = None  # references: seconds spent in SQL, without interpreter start-up
+
+
+@dataclass(frozen=True)
+class ModelTime:
+    """One model's execution_time in a dbt run_results.json, and the dbt step (or job op) that ran it."""
+
+    name: str
+    seconds: float
+    step: str
+
+
+@dataclass
+class Measurement:
+    """Everything measured for one checkout of the code on the data: the step rows (pipeline steps,
+    references, the main job, in the order they ran) and the per-model times of the dbt steps and of the
+    main job's dbt builds."""
+
+    label: str
+    rows: list[StepResult] = field(default_factory=list)
+    models: list[ModelTime] = field(default_factory=list)
+    job_models: list[ModelTime] = field(default_factory=list)
+
+    def row(self, name: str) -> StepResult | None:
+        return next((r for r in self.rows if r.name == name), None)
+
+    def steps(self) -> list[StepResult]:
+        return [r for r in self.rows if r.kind == "step"]
+
+    def model_seconds(self, name: str) -> float | None:
+        """A model's time from the dbt steps, else from the main job's dbt builds."""
+        for times in (self.models, self.job_models):
+            found = [m.seconds for m in times if m.name == name]
+            if found:
+                return sum(found)
+        return None
+
+
+def read_run_results(path: Path, step: str) -> list[ModelTime]:
+    """The models of one dbt invocation's run_results.json (tests, seeds, snapshots and hooks left out)."""
+    if not path.exists():
+        return []
+    results = json.loads(path.read_text())["results"]
+    return [
+        ModelTime(".".join(r["unique_id"].split(".")[2:]), float(r["execution_time"]), step)
+        for r in results
+        if r["unique_id"].startswith("model.")
+    ]
+
+
+def slowest(models: list[ModelTime], n: int = SLOWEST_MODELS) -> list[ModelTime]:
+    return sorted(models, key=lambda m: (-m.seconds, m.name))[:n]
+
+
+def ratio_text(after: float, before: float) -> str:
+    if before > 0.05:
+        return f"×{after / before:.2f}"
+    return "new" if after > 0.05 else "–"
+
+
+def _quotient(numerator: float | None, denominator: float | None) -> float | None:
+    if numerator is None or not denominator:
+        return None
+    return numerator / denominator
+
+
+def ratios(m: Measurement) -> list[tuple[str, float | None, str]]:
+    """(what, value, bound) for the figures the issue asks for; None when a part was not measured."""
+    job, core, staging = m.row(MAIN_JOB), m.row(CORE_REFERENCE), m.row(STAGING_REFERENCE)
+    job_failed = job is not None and job.note.startswith("FAILED")
+    return [
+        ("main job / core lifecycle reference (wall)",
+         None if job_failed else _quotient(job and job.seconds, core and core.seconds), f"≤ {JOB_BOUND:g}"),
+        (f"{STAGING_MODEL} (dbt run_results) / staging orders reference (SQL)",
+         _quotient(m.model_seconds(STAGING_MODEL), staging and staging.sql_seconds), f"≤ {STAGING_BOUND:g}"),
+        ("main job / core lifecycle reference (peak RSS)",
+         _quotient(job and job.peak_mb, core and core.peak_mb), ""),
+    ]
+
+
+def _times(value: float | None) -> str:
+    return "–" if value is None else f"×{value:.2f}"
+
+
+def _seconds(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+def _total(m: Measurement) -> StepResult:
+    steps = [r for r in m.steps() if r.name != "generate"]
+    return StepResult("**pipeline steps total**", sum(r.seconds for r in steps),
+                      max((r.peak_mb for r in steps), default=0.0), "ingest to publish, one process per step")
+
+
+def _display_rows(m: Measurement) -> list[StepResult]:
+    """The rows in the order they ran, the pipeline total before the main job."""
+    rows = [r for r in m.rows if r.kind != "job"]
+    if any(r.name != "generate" for r in m.steps()):
+        rows.append(_total(m))
+    return rows + [r for r in m.rows if r.kind == "job"]
+
+
+def measurement_table(m: Measurement) -> list[str]:
+    return [
+        "| measurement | wall s | peak MB | note |",
+        "| --- | ---: | ---: | --- |",
+        *[f"| {r.name} | {r.seconds:.1f} | {r.peak_mb:.0f} | {r.note} |" for r in _display_rows(m)],
+    ]
+
+
+def comparison_table(before: Measurement, after: Measurement) -> list[str]:
+    """Each row of the after run beside the same row of the before run (matched by name)."""
+    by_name = {r.name: r for r in _display_rows(before)}
+    lines = [
+        "| measurement | before s | after s | ratio | before MB | after MB | note |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for r in _display_rows(after):
+        b = by_name.get(r.name, StepResult(r.name, 0.0, 0.0))
+        lines.append(f"| {r.name} | {b.seconds:.1f} | {r.seconds:.1f} | {ratio_text(r.seconds, b.seconds)} "
+                     f"| {b.peak_mb:.0f} | {r.peak_mb:.0f} | {r.note} |")
+    return lines
+
+
+def ratio_table(measurements: list[Measurement]) -> list[str]:
+    columns = [m.label for m in measurements]
+    rows = [ratios(m) for m in measurements]
+    lines = [
+        f"| ratio (same data, same invocation) | {' | '.join(columns)} | bound |",
+        f"| --- |{' ---: |' * len(columns)} --- |",
+    ]
+    for i, (what, _, bound) in enumerate(rows[0]):
+        values = " | ".join(_times(r[i][1]) for r in rows)
+        lines.append(f"| {what} | {values} | {bound} |")
+    return lines
+
+
+def models_table(measurements: list[Measurement]) -> list[str]:
+    """The slowest models of the last measurement (its dbt steps, else its main job), with the other
+    sources' time for the same model beside them."""
+    last = measurements[-1]
+    source = last.models or last.job_models
+    columns: list[tuple[str, list[ModelTime]]] = []
+    for m in measurements:
+        prefix = f"{m.label} " if len(measurements) > 1 else ""
+        if m.models:
+            columns.append((f"{prefix}dbt steps s", m.models))
+        if m.job_models:
+            columns.append((f"{prefix}main job s", m.job_models))
+    lines = [
+        f"| model | {' | '.join(title for title, _ in columns)} | dbt step |",
+        f"| --- |{' ---: |' * len(columns)} --- |",
+    ]
+    for model in slowest(source):
+        cells = " | ".join(_seconds(sum(t.seconds for t in times if t.name == model.name) or None)
+                           for _, times in columns)
+        lines.append(f"| {model.name} | {cells} | {model.step} |")
+    return lines
+
+
+def report_lines(header: list[str], measurements: list[Measurement], description: str) -> list[str]:
+    """The section appended to docs/benchmarks.md for one invocation (one or two measurements)."""
+    table = (measurement_table(measurements[0]) if len(measurements) == 1
+             else comparison_table(measurements[0], measurements[-1]))
+    lines = [*header, description, "", *table, "", *ratio_table(measurements), ""]
+    if any(m.models or m.job_models for m in measurements):
+        lines += [f"Slowest {SLOWEST_MODELS} models (dbt run_results.json, execution_time in seconds):", "",
+                  *models_table(measurements), ""]
+    return lines
+
+
+def console_lines(measurements: list[Measurement]) -> list[str]:
+    """A short summary for the terminal."""
+    lines = []
+    for m in measurements:
+        lines.append(f"== {m.label}")
+        lines += [f"{r.name:34s} {r.seconds:8.2f} s {r.peak_mb:8.0f} MB  {r.note}" for r in _display_rows(m)]
+        lines += [f"{what:64s} {_times(value):>8s}  ({bound or 'no bound'})" for what, value, bound in ratios(m)]
+        lines += [f"  {t.name:48s} {t.seconds:8.2f} s  {t.step}" for t in slowest(m.models or m.job_models)]
+    return lines

@@ -1,0 +1,79 @@
+"""The lifecycle report: a self-contained HTML page of charts written beside each published version.
+
+    $CLM_WAREHOUSE_DIR/published/versions/<version>/lifecycle_report.html   the version's report
+    $CLM_WAREHOUSE_DIR/published/lifecycle_report.html                      the latest (stable path)
+
+Written by every publish (orchestration.assets.publish.publish_marts), from the serving file it has
+just swapped in, so its numbers are those of the version it sits beside; the rejected rows per reason come
+from the warehouse (staging is not published).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from orchestration.business_picture import business_picture, rejected_rows_by_reason
+from orchestration.lifecycle_report.data import REPORTED_MARTS, read_report_data
+from orchestration.lifecycle_report.page import render_page
+from orchestration.resources import open_reader
+from orchestration.settings import Settings
+
+REPORT_HTML = "lifecycle_report.html"
+
+
+class _ServingReader:
+    """business_picture's reader interface over a connection to the serving file."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+
+    def query(self, sql: str) -> pd.DataFrame:
+        return self.connection.execute(sql).df()
+
+    def relation_exists(self, schema: str, table: str) -> bool:
+        sql = "select count(*) from information_schema.tables where table_schema = ? and table_name = ?"
+        return self.connection.execute(sql, [schema, table]).fetchone()[0] > 0
+
+
+def latest_report(settings: Settings) -> Path:
+    return settings.published_dir / REPORT_HTML
+
+
+def _rejected_rows(settings: Settings) -> list[dict[str, Any]]:
+    try:
+        with open_reader(settings) as reader:
+            return rejected_rows_by_reason(reader)
+    except NotImplementedError:
+        return []  # an engine without a Python reader (Spark): the chart stays empty
+
+
+def write_lifecycle_report(settings: Settings, serving_file: Path, version: str) -> Path | None:
+    """Render the report of a published version (its serving file) beside its Parquet and as the latest
+    report; returns the stable path of the latest one, or None when the version lacks marts it shows."""
+    published = settings.published_dir
+    connection = duckdb.connect(str(serving_file), read_only=True)
+    try:
+        reader = _ServingReader(connection)
+        if not all(reader.relation_exists("marts", mart) for mart in REPORTED_MARTS):
+            return None  # a partial publish (a few marts, by hand): no report
+        data = read_report_data(connection)
+        business = business_picture(reader)
+    finally:
+        connection.close()
+    if business is None:
+        return None
+    rejected = _rejected_rows(settings)
+    page = render_page(data, business, rejected, version)
+    for target in (published / "versions" / version / REPORT_HTML, latest_report(settings)):
+        temporary = target.with_name(f".{target.name}.tmp")
+        temporary.write_text(page, encoding="utf-8")
+        os.replace(temporary, target)  # a reader sees the old or the new page, never half of one
+    return latest_report(settings)
+
+
+__all__ = ["REPORT_HTML", "latest_report", "write_lifecycle_report"]

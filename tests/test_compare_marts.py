@@ -1,0 +1,53 @@
+"""The mart comparison script: equal within a cent on money and 1e-9 on rates, and nothing else."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from orchestration.compare_marts import compare
+
+
+def _build(path: Path, rows: list[tuple], extra_sql: str = "") -> Path:
+    with duckdb.connect(str(path)) as connection:
+        connection.execute("create schema marts")
+        connection.execute(
+            "create table marts.facts (customer_id varchar, orders hugeint, spend decimal(18, 2), rate double)"
+        )
+        connection.executemany("insert into marts.facts values (?, ?, ?, ?)", rows)
+        if extra_sql:
+            connection.execute(extra_sql)
+    return path
+
+
+ROWS = [("a", 1, 10.00, 0.5), ("b", 2, 20.50, 0.25), ("c", None, None, None)]
+
+
+def test_same_rows_in_another_order_and_integer_width_are_identical(tmp_path: Path) -> None:
+    before = _build(tmp_path / "before.duckdb", ROWS)
+    after = _build(tmp_path / "after.duckdb", list(reversed(ROWS)))
+    with duckdb.connect(str(after)) as connection:
+        connection.execute("alter table marts.facts alter orders type bigint")
+    assert compare(before, after) == []
+
+
+def test_a_cent_and_1e_9_are_tolerated_more_is_not(tmp_path: Path) -> None:
+    before = _build(tmp_path / "before.duckdb", ROWS)
+    within = _build(tmp_path / "within.duckdb", [("a", 1, 10.00, 0.5 + 5e-10), *ROWS[1:]])
+    assert compare(before, within) == []
+    money = _build(tmp_path / "money.duckdb", [("a", 1, 10.02, 0.5), *ROWS[1:]])
+    assert [d.problem.split(":")[0] for d in compare(before, money)] == ["column spend"]
+    rate = _build(tmp_path / "rate.duckdb", [("a", 1, 10.00, 0.5 + 1e-7), *ROWS[1:]])
+    assert [d.problem.split(":")[0] for d in compare(before, rate)] == ["column rate"]
+    null = _build(tmp_path / "null.duckdb", [("a", 1, 10.00, None), *ROWS[1:]])
+    assert [d.problem.split(":")[0] for d in compare(before, null)] == ["column rate"]
+
+
+def test_missing_tables_rows_and_columns_are_reported(tmp_path: Path) -> None:
+    before = _build(tmp_path / "before.duckdb", ROWS, "create table marts.extra (x integer)")
+    fewer = _build(tmp_path / "fewer.duckdb", ROWS[:2])
+    problems = {d.table: d.problem for d in compare(before, fewer)}
+    assert problems == {"extra": "missing after", "facts": "3 rows before, 2 after"}
+    typed = _build(tmp_path / "typed.duckdb", ROWS, "create table marts.extra (x varchar)")
+    assert compare(before, typed)[0].problem.startswith("columns differ: x INTEGER -> VARCHAR")
