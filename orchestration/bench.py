@@ -248,7 +248,7 @@ def run_pipeline(scale: float, landing: Path, root: Path, skip: list[str], exclu
 
 def job_run_results(target: Path) -> list[ModelTime]:
     """The models of every dbt build of a main job run: dagster-dbt gives each invocation its own folder
-    <DBT_TARGET_PATH>/<op>-<run id>-<uuid>/ (op: dbt_before_clv or dbt_after_clv)."""
+    <DBT_TARGET_PATH>/<op>-<run id>-<uuid>/ (op: one of the four dbt steps, e.g. dbt_before_clv)."""
     models = []
     for path in sorted(target.glob("*/run_results.json")):
         models += read_run_results(path, path.parent.name.split("-")[0])

@@ -107,6 +107,46 @@ def test_asset_graph_connects_ingest_dbt_python_and_serving(warehouse: dict[str,
     assert clv_spec.owners
 
 
+def test_only_the_marts_that_read_predictions_wait_for_the_clv_fit(warehouse: dict[str, Any]) -> None:
+    graph = warehouse["definitions"].resolve_asset_graph()
+    waiting = {
+        key.path[-1]
+        for key in graph.get_all_asset_keys()
+        if key.path[0] == "marts" and any(k.path[0] == "python_models" for k in graph.get_ancestor_asset_keys(key))
+    }
+    # each of these shows a predicted figure (p_alive, predicted CLV or tier, the holdout evaluation)
+    assert waiting == {
+        "fct_customer_clv",
+        "fct_customer_value_tiers",
+        "fct_value_tier_summary",
+        "fct_early_warning",
+        "fct_call_list",
+        "fct_clv_holdout_customers",
+        "fct_clv_holdout_by_frequency",
+        "fct_clv_holdout_tracking",
+        "fct_clv_holdout_summary",
+    }
+    # the customer dimension, the KPI marts and the historical tiers are built before the fit
+    built_before = {"dim_customers", "fct_customer_kpi_monthly", "kpi_monthly", "fct_value_pareto"}
+    built_before |= {"fct_stage_tier_counts", "fct_churn_analysis", "fct_cohort_retention"}
+    assert waiting.isdisjoint(built_before)
+
+
+def test_every_dbt_test_runs_once_in_the_step_that_builds_its_last_parent(warehouse: dict[str, Any]) -> None:
+    result: dg.ExecuteInProcessResult = warehouse["result"]
+    graph = warehouse["definitions"].resolve_asset_graph()
+    evaluated = [e.asset_check_key for e in result.get_asset_check_evaluations()]
+    assert len(evaluated) == len(set(evaluated)), "a check was evaluated twice"
+    assert set(graph.asset_check_keys) - set(evaluated) == set()
+    # the test that reads the stage engine and a KPI mart runs with the KPI mart (four dbt steps)
+    kpi_check = dg.AssetCheckKey(
+        dbt_asset_key(warehouse["manifest"], "fct_customer_kpi_monthly"), "assert_kpi_churned_are_moves_into_churned"
+    )
+    assert kpi_check in evaluated
+    steps = {e.step_key for e in result.all_events if e.step_key and e.step_key.startswith("dbt_")}
+    assert steps == {"dbt_before_clv", "dbt_lifecycle_fact", "dbt_lifecycle_marts", "dbt_after_clv"}
+
+
 def test_dbt_tests_are_checks_on_the_asset_they_test(warehouse: dict[str, Any]) -> None:
     manifest = warehouse["manifest"]
     graph = warehouse["definitions"].resolve_asset_graph()
@@ -447,7 +487,9 @@ def test_a_failing_blocking_check_stops_publishing(warehouse: dict[str, Any], mo
     assert not result.success
     materialized = {e.asset_key for e in result.get_asset_materialization_events()}
     assert PUBLISH_KEY not in materialized
-    assert dbt_asset_key(warehouse["manifest"], "fct_customer_clv") in materialized  # the rest of the build ran
+    # what does not read the blocked mart was built (the CLV fit); what reads it was not (the KPI marts)
+    assert dg.AssetKey(["python_models", "clv_customer_predictions"]) in materialized
+    assert dbt_asset_key(warehouse["manifest"], "fct_customer_kpi_monthly") not in materialized
     failed = [c for c in result.get_asset_check_evaluations() if not c.passed and c.check_name == "gx_suite"]
     assert any(
         c.asset_key == dbt_asset_key(warehouse["manifest"], "dim_customers")

@@ -1,12 +1,22 @@
 """The dbt project as Dagster assets: seeds, models and snapshots, with dbt tests as asset checks.
 
-Two @dbt_assets over one manifest, split at the Python CLV asset: everything downstream of the
-`python_models` source (fct_customer_clv, early warning, ...) waits for the predictions; everything else
-runs before them. The split is exact: the complement of a downstream-closed set has no parent in it.
+Four @dbt_assets over one manifest, so that only what reads the predictions waits for the Python CLV
+asset, and the partitioned lifecycle fact has a step of its own:
+
+    dbt_before_clv        everything that neither reads the predictions nor the lifecycle fact
+    dbt_lifecycle_fact    fct_customer_lifecycle_monthly (partitioned by month: the backfill job)
+    dbt_lifecycle_marts   what reads the lifecycle fact but not the predictions (KPIs, churn, call list)
+    dbt_after_clv         everything downstream of the `python_models` source
+
+Each set is the complement of a downstream-closed set within the next, so no model has a parent in a
+later step. dbt runs each step's tests with indirect selection `buildable`: a test runs in the step where
+the last of its parents is built (a test reading the fact and a KPI mart runs with the KPI mart).
 """
 
 import json
+import os
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import dagster as dg
@@ -27,6 +37,10 @@ from orchestration.resources import WAREHOUSE_WRITER_POOL, WarehouseResource
 READABLE_TARGETS = {"duckdb", "postgres"}  # orchestration.resources.open_reader
 
 AFTER_CLV_SELECT = "source:python_models+"
+LIFECYCLE_READERS_SELECT = f"{LIFECYCLE_MODEL}+"
+# a test runs only once all its parents are built by this step or an earlier one (dagster-dbt reads
+# this variable as the project's default; a subset run that excludes checks still sets `empty`)
+INDIRECT_SELECTION = "buildable"
 LAYER_OWNERS = {
     "staging": "team:data-platform",
     "intermediate": "team:analytics-engineering",
@@ -102,9 +116,25 @@ def _build(
         args += ["--indirect-selection", "cautious"]
     if run_vars:
         args += ["--vars", json.dumps(run_vars)]
-    yield from dbt.cli(args, context=context).stream()
+    with _environment(DBT_INDIRECT_SELECTION=INDIRECT_SELECTION):
+        invocation = dbt.cli(args, context=context)  # the selection is resolved here
+    yield from invocation.stream()
     if builds_lifecycle and not partitioned:
         yield from _lifecycle_months_materialized(context, warehouse, lifecycle_key)
+
+
+@contextmanager
+def _environment(**values: str) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _lifecycle_months_materialized(
@@ -130,40 +160,35 @@ def _lifecycle_months_materialized(
         )
 
 
+def _dbt_step(manifest: dict[str, Any], name: str, select: str, exclude: str | None) -> dg.AssetsDefinition:
+    @dbt_assets(
+        manifest=manifest,
+        select=select,
+        exclude=exclude,
+        name=name,
+        dagster_dbt_translator=translator(),
+        pool=WAREHOUSE_WRITER_POOL,
+    )
+    def step(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource) -> Iterator[Any]:
+        yield from _build(context, dbt, warehouse, manifest)
+
+    return step
+
+
 def dbt_assets_from(manifest: dict[str, Any]) -> list[dg.AssetsDefinition]:
-    """The two dbt asset definitions (before and after the predictive CLV asset)."""
-
-    @dbt_assets(
-        manifest=manifest,
-        exclude=AFTER_CLV_SELECT,
-        name="dbt_before_clv",
-        dagster_dbt_translator=translator(),
-        pool=WAREHOUSE_WRITER_POOL,
-    )
-    def dbt_before_clv(
-        context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
-    ) -> Iterator[Any]:
-        yield from _build(context, dbt, warehouse, manifest)
-
-    @dbt_assets(
-        manifest=manifest,
-        select=AFTER_CLV_SELECT,
-        name="dbt_after_clv",
-        dagster_dbt_translator=translator(),
-        pool=WAREHOUSE_WRITER_POOL,
-    )
-    def dbt_after_clv(
-        context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
-    ) -> Iterator[Any]:
-        yield from _build(context, dbt, warehouse, manifest)
-
-    return [dbt_before_clv, dbt_after_clv]
+    """The four dbt asset definitions, in build order (see the module doc)."""
+    return [
+        _dbt_step(manifest, "dbt_before_clv", "fqn:*", f"{AFTER_CLV_SELECT} {LIFECYCLE_READERS_SELECT}"),
+        _dbt_step(manifest, "dbt_lifecycle_fact", LIFECYCLE_MODEL, None),
+        _dbt_step(manifest, "dbt_lifecycle_marts", LIFECYCLE_READERS_SELECT, f"{LIFECYCLE_MODEL} {AFTER_CLV_SELECT}"),
+        _dbt_step(manifest, "dbt_after_clv", AFTER_CLV_SELECT, None),
+    ]
 
 
 def dbt_asset_keys(manifest: dict[str, Any]) -> dict[str, dg.AssetKey]:
     """The asset key of every dbt model, seed and snapshot by name (as the translator names them), resolved
     in one pass. (dagster-dbt's get_asset_key_for_model wants a single dbt AssetsDefinition; the project
-    has two, split at the CLV asset.)"""
+    has four.)"""
     names = translator()
     return {
         node["name"]: names.get_asset_key(node)

@@ -1,7 +1,9 @@
 {#-
     One row per customer (records created up to the as-of date): attributes with masked PII only
     (DOMAIN.md §3: hashes and masks, never names, phones or e-mails), the current lifecycle stage
-    (the as-of month's row, evaluated on the as-of date), purchase history and value tiers.
+    (the as-of month's row, evaluated on the as-of date), purchase history and the historical value
+    tier. The tier by predicted total CLV lives in fct_customer_value_tiers: the customer dimension does
+    not wait for the predictive fit, and neither do the marts that read it.
 -#}
 
 with
@@ -26,7 +28,7 @@ stages as (
 
 value_tiers as (
 
-    select * from {{ ref('fct_customer_value_tiers') }}
+    select * from {{ ref('int_customer_value_tiers_historical') }}
 
 ),
 
@@ -101,8 +103,7 @@ final as (
         coalesce(lifetime_activity.complaints_to_date, 0) as complaints_to_date,
 
         -- value (DOMAIN.md §7; null for prospects)
-        value_tiers.value_tier,
-        value_tiers.predicted_value_tier
+        value_tiers.value_tier
     from customers
     cross join as_of_dates
     left join current_stages

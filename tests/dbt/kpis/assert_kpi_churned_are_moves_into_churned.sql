@@ -1,11 +1,13 @@
 {{ config(meta={'dagster': {'ref': {'name': 'fct_customer_kpi_monthly'}}}) }}
 -- The customers counted as churned in a month are exactly those whose lifecycle stage moved to churned that
--- month, recomputed here from the lifecycle fact with lag() (independently of previous_stage_code).
+-- month, recomputed here from the stage engine's months with lag() (independently of previous_stage_code).
+-- It reads the stage engine, not the lifecycle fact: a test runs in the Dagster step that builds the last
+-- of its parents, and the fact (partitioned, its own step) is not rebuilt with the KPI marts.
 with
 
 lifecycle_monthly as (
 
-    select * from {{ ref('fct_customer_lifecycle_monthly') }}
+    select * from {{ ref('int_customer_stages_sequenced') }}
 
 ),
 
