@@ -15,7 +15,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 UV := $(shell command -v uv 2>/dev/null)
 
-.PHONY: help install manifest demo-data run test test-slow test-fast lint validate bench ui postgres clean report-screenshot metrics docs
+.PHONY: help install manifest demo-data run test test-slow test-fast lint validate bench ui postgres spark spark-down clean report-screenshot metrics docs
 
 help:
 	@echo "make run        set up, generate demo data if the landing folder is empty, run the main job on DuckDB"
@@ -54,6 +54,13 @@ run: install manifest demo-data $(DAGSTER_HOME)/dagster.yaml
 
 postgres:
 	bash scripts/postgres-up.sh
+
+# A standalone Spark cluster on 127.0.0.1 (master + one worker from the pyspark wheel); spark-down stops it.
+spark: install
+	bash scripts/spark-up.sh
+
+spark-down:
+	bash scripts/spark-down.sh
 
 # SQL style: sqlfluff with the dbt templater (.sqlfluff), compiled against a scratch DuckDB file and target
 # folder so it never touches the warehouse or the manifest Dagster loads.

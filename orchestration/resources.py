@@ -1,8 +1,8 @@
 """Resources of the code location: the dbt CLI, and the warehouse as the Python assets see it.
 
-The DuckDB file allows one writing process; every asset runs in the run's own process (in-process
-executor), opens a connection only for as long as it needs it and closes it before returning, so the
-dbt subprocess never starts while a Python asset still holds the file.
+The DuckDB file allows one writing process (and Spark's embedded metastore one process); every asset runs
+in the run's own process (in-process executor), opens a connection only for as long as it needs it and
+closes it before returning, so the dbt subprocess never starts while a Python asset still holds the file.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from contextlib import contextmanager
 from typing import Any
 
 import dagster as dg
-import pandas as pd
 import yaml
 from dagster_dbt import DbtCliResource
 from pydantic import Field
 
+from orchestration.engines import Engine, Reader, engine_for
 from orchestration.manifest import dbt_executable
 from orchestration.settings import PROJECT_DIR, Settings, load_settings
 
@@ -72,78 +72,12 @@ class WarehouseResource(dg.ConfigurableResource):
         """dbt_project.yml's vars with this run's overrides: resolved once, the same for dbt and Python."""
         return dbt_project_vars(self.var_overrides())
 
+    def engine(self) -> Engine:
+        """The warehouse's engine adapter (orchestration/engines)."""
+        return engine_for(self.settings())
+
     @contextmanager
-    def reader(self) -> Iterator[Any]:
-        """A short-lived read connection (DuckDB read-only, or PostgreSQL) with a `.query(sql)` helper."""
-        settings = self.settings()
-        with open_reader(settings) as conn:
-            yield conn
-
-
-class _Reader:
-    def __init__(self, settings: Settings, connection: Any) -> None:
-        self.settings = settings
-        self.connection = connection
-
-    def query(self, sql: str) -> pd.DataFrame:
-        if self.settings.target == "duckdb":
-            return self.connection.execute(sql).df()
-        with self.connection.cursor() as cursor:
-            cursor.execute(sql)
-            columns = [c.name for c in cursor.description]
-            return pd.DataFrame(cursor.fetchall(), columns=columns)
-
-    def relation_exists(self, schema: str, table: str) -> bool:
-        frame = self.query(
-            "select count(*) as n from information_schema.tables "
-            f"where table_schema = '{schema}' and table_name = '{table}'"
-        )
-        return int(frame["n"].iloc[0]) > 0
-
-
-@contextmanager
-def open_reader(settings: Settings) -> Iterator[_Reader]:
-    if settings.target == "duckdb":
-        from orchestration.duckdb_connection import connect
-
-        connection = connect(settings, read_only=True)
-    elif settings.target == "postgres":
-        import psycopg2
-
-        connection = psycopg2.connect(settings.postgres.dsn())
-        connection.set_session(readonly=True, autocommit=True)
-    else:
-        raise NotImplementedError(f"reading from {settings.target!r} is not implemented")
-    try:
-        yield _Reader(settings, connection)
-    finally:
-        connection.close()
-
-
-@contextmanager
-def open_writer(settings: Settings) -> Iterator[Any]:
-    """A write connection (DuckDB or psycopg2), committed on success and closed in every case."""
-    if settings.target == "duckdb":
-        from orchestration.duckdb_connection import connect
-
-        connection = connect(settings)
-        try:
-            connection.execute("begin transaction")
-            yield connection
-            connection.execute("commit")
-        except BaseException:
-            connection.execute("rollback")
-            raise
-        finally:
-            connection.close()
-    elif settings.target == "postgres":
-        import psycopg2
-
-        connection = psycopg2.connect(settings.postgres.dsn())
-        try:
-            with connection:  # commits, or rolls back on error
-                yield connection
-        finally:
-            connection.close()
-    else:
-        raise NotImplementedError(f"writing to {settings.target!r} is not implemented")
+    def reader(self) -> Iterator[Reader]:
+        """A short-lived read connection with `.query(sql)` and `.relation_exists(schema, table)`."""
+        with self.engine().reader() as reader:
+            yield reader

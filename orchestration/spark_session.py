@@ -11,6 +11,7 @@ process (usually dbt) can boot it.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,6 +33,12 @@ def metastore_dir(warehouse_dir: Path) -> Path:
     return warehouse_dir / "metastore_db"
 
 
+def spark_master() -> str:
+    """`CLM_SPARK_MASTER` (a cluster, e.g. spark://127.0.0.1:7077 from scripts/spark-up.sh), else a local
+    in-process session."""
+    return os.environ.get("CLM_SPARK_MASTER") or "local[*]"
+
+
 def spark_conf(warehouse_dir: Path) -> dict[str, str]:
     """Session settings for a warehouse under `warehouse_dir` (the same keys as profiles.yml)."""
     return {
@@ -45,8 +52,9 @@ def spark_conf(warehouse_dir: Path) -> dict[str, str]:
         "spark.sql.session.timeZone": "UTC",
         # dbt-spark forces ANSI off for every session it opens; the loader and the tests do the same
         "spark.sql.ansi.enabled": "false",
-        # small local runs: few shuffle partitions, no web UI, one local executor with every core
-        "spark.master": "local[*]",
+        # small runs: few shuffle partitions, no driver web UI (a cluster's master UI lists the application
+        # and its executors); the executors must reach the same warehouse folder (a local path here)
+        "spark.master": spark_master(),
         "spark.sql.shuffle.partitions": "2",
         "spark.default.parallelism": "2",
         "spark.ui.enabled": "false",
@@ -65,6 +73,7 @@ def start_session(warehouse_dir: Path, app_name: str = APP_NAME) -> SparkSession
     from pyspark.sql import SparkSession
 
     ensure_local_ip()
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # the executors' Python workers: this one
     warehouse_dir.mkdir(parents=True, exist_ok=True)
     builder = SparkSession.builder.appName(app_name).enableHiveSupport()
     for key, value in spark_conf(warehouse_dir).items():

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from orchestration.engines import engine_for
 from orchestration.generate import generate
 from orchestration.ingest import ingest_all
 from orchestration.settings import Settings, load_settings
@@ -60,29 +61,13 @@ def build_warehouse(env: dict[str, str]) -> BuiltWarehouse:
 
 
 def fetch(settings: Settings, sql: str) -> tuple[list[str], list[tuple]]:
-    """Column names and rows of `sql` on the settings' engine (DuckDB opened read-only, PostgreSQL as the
-    build user, Spark through the test process's session on the warehouse folder)."""
+    """Column names and rows of `sql` on the settings' engine, through its adapter; Spark's through the test
+    process's one session (opening a session per query would cost seconds each)."""
     if settings.target == "spark":
         frame = spark_query_session(settings.warehouse_dir).sql(sql)
         return frame.columns, [tuple(row) for row in frame.collect()]
-    if settings.target == "duckdb":
-        import duckdb
-
-        con = duckdb.connect(str(settings.duckdb_path), read_only=True)
-        try:
-            cursor = con.execute(sql)
-            return [d[0] for d in cursor.description], cursor.fetchall()
-        finally:
-            con.close()
-    import psycopg2
-
-    conn = psycopg2.connect(settings.postgres.dsn())
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql)
-            return [d[0] for d in cur.description], cur.fetchall()
-    finally:
-        conn.close()
+    with engine_for(settings).reader() as reader:
+        return reader.rows(sql)
 
 
 def query(warehouse: BuiltWarehouse, sql: str) -> list[tuple]:

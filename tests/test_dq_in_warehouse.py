@@ -22,7 +22,8 @@ from orchestration.checks.sql_validation import validate_in_warehouse
 from orchestration.checks.suites import ERROR, WARN, Expectation, Suite
 from orchestration.checks.validation import validate
 from orchestration.contract import REJECTION_REASONS
-from orchestration.resources import WarehouseResource, open_reader, open_writer
+from orchestration.engines import engine_for
+from orchestration.resources import WarehouseResource
 from orchestration.settings import Settings, load_settings
 
 CODES = {suites.STAGE_CODES: ["new", "growing", "churned"], suites.TIER_CODES: ["A", "B", "C"]}
@@ -42,13 +43,7 @@ def duckdb_warehouse(tmp_path: Any) -> Settings:
 
 
 def _execute(settings: Settings, *statements: str) -> None:
-    with open_writer(settings) as connection:
-        for sql in statements:
-            if settings.target == "duckdb":
-                connection.execute(sql)
-            else:
-                with connection.cursor() as cursor:
-                    cursor.execute(sql)
+    engine_for(settings).execute(statements)
 
 
 def _table(settings: Settings, relation: str, columns: str, rows: list[str]) -> None:
@@ -106,7 +101,7 @@ def _results(full: dict[str, Any]) -> dict[tuple, dict[str, Any]]:
 
 def _assert_agree(suite: Suite, settings: Settings, previous: dict[str, Any] | None = None) -> dict[str, Any]:
     """The suite validated in the warehouse and by GX on the whole table agree, field by field."""
-    with open_reader(settings) as reader:
+    with engine_for(settings).reader() as reader:
         in_sql, sql_full = validate_in_warehouse(suite, reader, previous)
         frame = reader.query(suite.query())
     by_gx, gx_full = validate(suite, frame, previous)
@@ -295,7 +290,7 @@ def test_a_table_larger_than_the_sample_is_never_fetched_whole(
             Expectation("ExpectColumnValuesToBeUnique", {"column": "id"}),
         ),
     )
-    with open_reader(warehouse) as connection:
+    with engine_for(warehouse).reader() as connection:
         reader = _CountingReader(connection)
         summary, full = validate_in_warehouse(exact, reader)
     assert summary["row_count"] == 2000 and summary["sample_rows"] is None
@@ -307,7 +302,7 @@ def test_a_table_larger_than_the_sample_is_never_fetched_whole(
     # a row-level expectation with no SQL translation runs on the bounded sample, which is recorded
     regex = Expectation("ExpectColumnValuesToMatchRegex", {"column": "code", "regex": "^C[0-9]+$"}, WARN)
     sampled = dataclasses.replace(exact, expectations=(exact.expectations[1], regex))
-    with open_reader(warehouse) as connection:
+    with engine_for(warehouse).reader() as connection:
         reader = _CountingReader(connection)
         summary, full = validate_in_warehouse(sampled, reader)
     assert summary["row_count"] == 2000 and summary["sample_rows"] == 50

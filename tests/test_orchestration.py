@@ -23,13 +23,13 @@ from orchestration.checks import suites
 from orchestration.checks.results import blocking_failures
 from orchestration.checks.sql_validation import validate_in_warehouse
 from orchestration.definitions import WAREHOUSE_JOB, build_definitions
+from orchestration.engines import engine_for
 from orchestration.generate import generate
 from orchestration.ingest import ingest_all
 from orchestration.lifecycle_report import REPORT_HTML
 from orchestration.lifecycle_report.browser import render, screenshot
 from orchestration.manifest import ManifestMissingError, build_manifest, load_manifest
 from orchestration.partitions import BACKFILL_JOB
-from orchestration.resources import open_reader
 from orchestration.sensors import landed_files_sensor
 from orchestration.settings import load_settings
 
@@ -417,7 +417,7 @@ def test_the_clv_holdout_evaluation_agrees_with_the_staged_orders(warehouse: dic
     assert last_week == (obs_end, repeats)  # the tracking ends at the observation end
     # the warn limit of the summary's suite is var clv_holdout_max_error
     error = abs(float(row["purchases_relative_error"]))
-    with open_reader(settings) as reader:
+    with engine_for(settings).reader() as reader:
         for limit, warns in ((error / 2, True), (error * 2 + 1e-9, False)):
             suite = suites.mart_suite("fct_clv_holdout_summary", {}, {"clv_holdout_max_error": limit})
             summary, _ = validate_in_warehouse(suite, reader)

@@ -13,7 +13,7 @@ import yaml
 
 from orchestration.ingest.spark_loader import read_ledger_readonly, spark_ddl
 from orchestration.settings import load_settings
-from orchestration.spark_session import spark_conf
+from orchestration.spark_session import spark_conf, spark_master
 from tests.engines import BuiltWarehouse, query
 from tests.support import PROJECT_DIR
 from tests.support.agreement import COUNT_QUERIES, MONEY_QUERIES, assert_money_rows_agree, normalise_numbers
@@ -26,7 +26,9 @@ def test_profile_uses_the_session_settings_of_spark_session() -> None:
     """profiles.yml repeats orchestration/spark_session.py's settings in Jinja; the two must not drift."""
     profile = yaml.safe_load((PROJECT_DIR / "profiles.yml").read_text(encoding="utf-8"))
     rendered = {
-        key: re.sub(r"\{\{ env_var\('CLM_WAREHOUSE_DIR', 'warehouse'\) \}\}", "/w", value)
+        key: re.sub(r"\{\{ env_var\('CLM_WAREHOUSE_DIR', 'warehouse'\) \}\}", "/w", value).replace(
+            "{{ env_var('CLM_SPARK_MASTER', '') or 'local[*]' }}", spark_master()
+        )
         for key, value in profile["customer_lifecycle"]["outputs"]["spark"]["server_side_parameters"].items()
     }
     expected = spark_conf(Path("/w"))

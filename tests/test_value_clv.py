@@ -18,10 +18,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from datetime import date
 
-import duckdb
-import psycopg2
 import pytest
 
+from orchestration.engines import engine_for
 from orchestration.settings import load_settings
 from tests.support import DbtRunner, postgres_available, postgres_database
 from tests.support.value_case import (
@@ -187,16 +186,7 @@ def test_predictions_feed_total_clv_and_survive_a_rerun(
         "insert into python_models.clv_customer_predictions values "
         "('C5', 0.9, 3.0, 45.0, 20.0, 5000.0), ('C1', 0.2, 0.1, 500.0, 150.0, 10.0)"
     )
-    settings = load_settings(warehouse_env)
-    if settings.target == "duckdb":
-        con = duckdb.connect(str(settings.duckdb_path))
-        con.execute(insert)
-        con.close()
-    else:
-        conn = psycopg2.connect(settings.postgres.dsn())
-        with conn, conn.cursor() as cur:
-            cur.execute(insert)
-        conn.close()
+    engine_for(load_settings(warehouse_env)).execute([insert])
     DbtRunner(warehouse_env)(
         "run", "--select", "fct_customer_clv", "fct_customer_value_tiers", vars={"as_of_date": AS_OF_DATE}
     )

@@ -12,13 +12,8 @@ from dagster import AssetExecutionContext
 
 from orchestration.clv import holdout
 from orchestration.clv.scoring import PREDICTION_COLUMNS, ClvFitResult, fit_and_score
-from orchestration.resources import (
-    WAREHOUSE_WRITER_POOL,
-    WarehouseResource,
-    dbt_project_vars,
-    open_reader,
-    open_writer,
-)
+from orchestration.engines import engine_for
+from orchestration.resources import WAREHOUSE_WRITER_POOL, WarehouseResource, dbt_project_vars
 from orchestration.settings import Settings
 
 SCHEMA = "python_models"
@@ -56,27 +51,8 @@ def holdout_days(vars_: dict[str, Any] | None = None) -> int:
 
 
 def replace_table(settings: Settings, table: str, frame: pd.DataFrame, columns: tuple[str, ...]) -> None:
-    """Replace the table's contents in one transaction (readers see the old or the new rows, never none)."""
-    frame = frame.loc[:, list(columns)]
-    # missing predictions (a model that could not be fitted) are NaN in pandas and NULL in the warehouse
-    rows = [tuple(row) for row in frame.astype(object).where(frame.notna(), None).itertuples(index=False, name=None)]
-    column_list = ", ".join(columns)
-    with open_writer(settings) as connection:
-        if settings.target == "duckdb":
-            connection.execute(f"delete from {SCHEMA}.{table}")
-            if rows:
-                connection.register("clv_frame", frame)
-                connection.execute(f"insert into {SCHEMA}.{table} ({column_list}) select {column_list} from clv_frame")
-                connection.unregister("clv_frame")
-        else:
-            from psycopg2.extras import execute_values
-
-            with connection.cursor() as cursor:
-                cursor.execute(f"delete from {SCHEMA}.{table}")
-                if rows:
-                    execute_values(
-                        cursor, f"insert into {SCHEMA}.{table} ({column_list}) values %s", rows, page_size=5000
-                    )
+    """Replace the table's contents in one step (readers see the old or the new rows, never none)."""
+    engine_for(settings).replace_table(SCHEMA, table, frame, columns)
 
 
 def fit_evaluate_and_write(
@@ -85,7 +61,7 @@ def fit_evaluate_and_write(
     """The asset's work: read the summaries, fit and score, evaluate on the holdout, replace the tables.
     `vars_`: the run's resolved dbt vars (default: dbt_project.yml's)."""
     vars_ = dbt_project_vars() if vars_ is None else vars_
-    with open_reader(settings) as reader:
+    with engine_for(settings).reader() as reader:
         summary = reader.query("select * from intermediate.int_customer_purchase_summary")
         calibration = reader.query("select * from intermediate.int_clv_holdout_customers")
         daily = reader.query("select * from intermediate.int_clv_holdout_daily")

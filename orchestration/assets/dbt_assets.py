@@ -34,8 +34,6 @@ from orchestration.lifecycle_months import (
 )
 from orchestration.resources import WAREHOUSE_WRITER_POOL, WarehouseResource
 
-READABLE_TARGETS = {"duckdb", "postgres"}  # orchestration.resources.open_reader
-
 AFTER_CLV_SELECT = "source:python_models+"
 LIFECYCLE_READERS_SELECT = f"{LIFECYCLE_MODEL}+"
 # a test runs only once all its parents are built by this step or an earlier one (dagster-dbt reads
@@ -141,9 +139,6 @@ def _lifecycle_months_materialized(
     context: AssetExecutionContext, warehouse: WarehouseResource, lifecycle_key: dg.AssetKey
 ) -> Iterator[dg.AssetMaterialization]:
     settings = warehouse.settings()
-    if settings.target not in READABLE_TARGETS:
-        context.log.info(f"lifecycle months are not recorded as partitions on {settings.target}")
-        return
     with warehouse.reader() as reader:
         present = months_in_history(reader)
     record_months(settings, present)

@@ -30,6 +30,7 @@ from dagster import AssetExecutionContext
 
 from orchestration.assets.dbt_assets import relation_docs
 from orchestration.checks.results import blocking_failures
+from orchestration.engines import engine_for
 from orchestration.lifecycle_report import write_lifecycle_report
 from orchestration.manifest import ManifestMissingError, load_manifest
 from orchestration.resources import WarehouseResource
@@ -56,44 +57,9 @@ def _version_name() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
 
 
-def _export_duckdb(settings: Settings, marts: list[str], folder: Path) -> dict[str, int]:
-    from orchestration.duckdb_connection import connect
-
-    rows: dict[str, int] = {}
-    with connect(settings, read_only=True) as connection:
-        for mart in marts:
-            columns = connection.execute(
-                "select column_name, data_type from information_schema.columns "
-                "where table_schema = 'marts' and table_name = ? order by ordinal_position",
-                [mart],
-            ).fetchall()
-            # HUGEINT (DuckDB's sum of integers) has no Parquet type: counts fit in BIGINT
-            select = ", ".join(
-                f'cast("{name}" as bigint) as "{name}"' if kind == "HUGEINT" else f'"{name}"' for name, kind in columns
-            )
-            target = folder / f"{mart}.parquet"
-            connection.execute(
-                f"copy (select {select} from marts.{mart}) to '{target}' (format parquet, compression zstd)"
-            )
-            rows[mart] = int(connection.execute(f"select count(*) from marts.{mart}").fetchone()[0])
-    return rows
-
-
-def _export_postgres(settings: Settings, marts: list[str], folder: Path) -> dict[str, int]:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from orchestration.resources import open_reader
-
-    rows: dict[str, int] = {}
-    with open_reader(settings) as reader:
-        for mart in marts:
-            frame = reader.query(f"select * from marts.{mart}")
-            pq.write_table(
-                pa.Table.from_pandas(frame, preserve_index=False), folder / f"{mart}.parquet", compression="zstd"
-            )
-            rows[mart] = len(frame)
-    return rows
+def _export(settings: Settings, marts: list[str], folder: Path) -> dict[str, int]:
+    engine = engine_for(settings)
+    return {mart: engine.export_parquet("marts", mart, folder / f"{mart}.parquet") for mart in marts}
 
 
 Docs = dict[str, tuple[str, dict[str, str]]]  # mart -> (description, {column: description})
@@ -171,12 +137,7 @@ def publish_marts(
     partial = versions_dir / f".{version}.partial"
     partial.mkdir()
     try:
-        if settings.target == "duckdb":
-            rows = _export_duckdb(settings, marts, partial)
-        elif settings.target == "postgres":
-            rows = _export_postgres(settings, marts, partial)
-        else:
-            raise NotImplementedError(f"publishing from {settings.target!r} is not implemented")
+        rows = _export(settings, marts, partial)
         version_dir = versions_dir / version
         partial.rename(version_dir)
         temporary = published / f".{SERVING_FILE}.{version}.tmp"

@@ -11,8 +11,9 @@ from dagster import AssetExecutionContext
 
 from orchestration.business_picture import business_picture, clv_holdout, rejected_rows_by_reason
 from orchestration.checks.results import read_latest
+from orchestration.engines import engine_for
 from orchestration.lifecycle_report import latest_report
-from orchestration.resources import WarehouseResource, open_reader
+from orchestration.resources import WarehouseResource
 from orchestration.settings import Settings
 
 REPORT_FILE = "report.json"
@@ -20,7 +21,8 @@ REPORT_FILE = "report.json"
 
 def build_report(settings: Settings, marts: list[str]) -> dict[str, Any]:
     rows: dict[str, int | None] = {}
-    with open_reader(settings) as reader:
+    engine = engine_for(settings)
+    with engine.reader() as reader:
         for mart in marts:
             rows[mart] = (
                 int(reader.query(f"select count(*) as n from marts.{mart}")["n"].iloc[0])
@@ -34,9 +36,7 @@ def build_report(settings: Settings, marts: list[str]) -> dict[str, Any]:
     latest = read_latest(settings)
     return {
         "target": settings.target,
-        "warehouse": str(settings.duckdb_path)
-        if settings.target == "duckdb"
-        else f"postgres database {settings.postgres.database}",
+        "warehouse": engine.describe(),
         "published_dir": str(settings.published_dir),
         "serving_file": str(settings.published_dir / "serving.duckdb"),
         "report_file": str(settings.warehouse_dir / REPORT_FILE),

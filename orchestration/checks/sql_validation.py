@@ -61,7 +61,7 @@ SQL_KWARGS: dict[str, set[str]] = {
     MEAN: {"column", *_BOUNDS},
 }
 
-Reader = Any  # resources._Reader: .query(sql) -> pandas frame
+Reader = Any  # orchestration.engines.Reader: .query(sql) -> pandas frame
 
 
 def judged_in_sql(suite: Suite, expectation: Expectation) -> bool:

@@ -18,9 +18,9 @@ import duckdb
 import pandas as pd
 
 from orchestration.business_picture import business_picture, rejected_rows_by_reason
+from orchestration.engines import engine_for
 from orchestration.lifecycle_report.data import REPORTED_MARTS, read_report_data
 from orchestration.lifecycle_report.page import render_page
-from orchestration.resources import open_reader
 from orchestration.settings import Settings
 
 REPORT_HTML = "lifecycle_report.html"
@@ -45,11 +45,8 @@ def latest_report(settings: Settings) -> Path:
 
 
 def _rejected_rows(settings: Settings) -> list[dict[str, Any]]:
-    try:
-        with open_reader(settings) as reader:
-            return rejected_rows_by_reason(reader)
-    except NotImplementedError:
-        return []  # an engine without a Python reader (Spark): the chart stays empty
+    with engine_for(settings).reader() as reader:
+        return rejected_rows_by_reason(reader)
 
 
 def write_lifecycle_report(settings: Settings, serving_file: Path, version: str) -> Path | None:

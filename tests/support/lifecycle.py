@@ -6,13 +6,10 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-import duckdb
-import psycopg2
-
+from orchestration.engines import engine_for
 from orchestration.settings import load_settings
 from tests.support import DbtRunner
 
@@ -62,13 +59,8 @@ def build_lifecycle(dbt: DbtRunner, *args: str, vars: dict | None = None) -> Non
 
 
 def fetch(env: dict[str, str], sql: str) -> list[tuple[Any, ...]]:
-    settings = load_settings(env)
-    if settings.target == "duckdb":
-        with closing(duckdb.connect(str(settings.duckdb_path), read_only=True)) as conn:
-            return conn.execute(sql).fetchall()
-    with closing(psycopg2.connect(settings.postgres.dsn())) as conn, conn.cursor() as cur:
-        cur.execute(sql)
-        return cur.fetchall()
+    with engine_for(load_settings(env)).reader() as reader:
+        return reader.rows(sql)[1]
 
 
 def fact_rows(env: dict[str, str]) -> list[tuple[Any, ...]]:

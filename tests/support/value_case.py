@@ -12,9 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
-import psycopg2
-
+from orchestration.engines import engine_for
 from orchestration.ingest import ingest_all
 from orchestration.settings import load_settings
 from tests.support import DbtRunner
@@ -234,20 +232,8 @@ def expected_clv() -> dict[str, dict[str, float]]:
 
 def query_warehouse(env: dict[str, str], sql: str) -> list[tuple]:
     """Rows of a query on the run's warehouse (DuckDB file or PostgreSQL database)."""
-    settings = load_settings(env)
-    if settings.target == "duckdb":
-        con = duckdb.connect(str(settings.duckdb_path), read_only=True)
-        try:
-            return con.execute(sql).fetchall()
-        finally:
-            con.close()
-    conn = psycopg2.connect(settings.postgres.dsn())
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql)
-            return cur.fetchall()
-    finally:
-        conn.close()
+    with engine_for(load_settings(env)).reader() as reader:
+        return reader.rows(sql)[1]
 
 
 def land_raw(env: dict[str, str]) -> None:

@@ -1,0 +1,101 @@
+"""One adapter per warehouse engine: everything the Python side of the product does with the warehouse.
+
+    engine = engine_for(settings)           # the one place that looks at CLM_TARGET
+    with engine.reader() as reader:         # read queries into pandas frames
+        reader.query("select ...")
+    engine.replace_table("python_models", "clv_customer_predictions", frame, columns)
+    engine.export_parquet("marts", "dim_customers", path)
+    with engine.loader() as loader: ...     # the ingest loader (raw tables and the ledger)
+
+Ingest, the CLV asset, the data-quality checks, publish, the run report and the tests use this interface;
+no other module branches on the engine. dbt's side of the difference is profiles.yml and the dispatched
+macros.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from orchestration.ingest.ledger import LedgerEntry
+    from orchestration.ingest.warehouse import Warehouse as Loader
+    from orchestration.settings import Settings
+
+TARGETS = ("duckdb", "postgres", "spark")
+
+
+class Reader(Protocol):
+    def query(self, sql: str) -> pd.DataFrame:
+        """The rows of a query as a pandas frame."""
+        ...
+
+    def rows(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Column names and rows of a query, as the engine's driver returns them (no pandas types)."""
+        ...
+
+    def relation_exists(self, schema: str, table: str) -> bool: ...
+
+
+class Engine(Protocol):
+    settings: Settings
+    target: str
+
+    def describe(self) -> str:
+        """Where the warehouse is, for people (the run summary)."""
+        ...
+
+    def reader(self) -> AbstractContextManager[Reader]:
+        """A short-lived read-only connection."""
+        ...
+
+    def execute(self, statements: Sequence[str]) -> None:
+        """Run statements in one transaction (where the engine has transactions)."""
+        ...
+
+    def replace_table(self, schema: str, table: str, frame: pd.DataFrame, columns: Sequence[str]) -> None:
+        """Replace an existing table's rows with the frame's, in one step: readers see the old rows or the new."""
+        ...
+
+    def export_parquet(self, schema: str, relation: str, path: Path) -> int:
+        """Write a relation to one Parquet file; returns its row count."""
+        ...
+
+    def loader(self) -> AbstractContextManager[Loader]:
+        """The ingest loader, opened for writing (one writer at a time)."""
+        ...
+
+    def read_ledger(self) -> list[LedgerEntry]:
+        """The ingest ledger, read without taking the writer's lock and without creating anything."""
+        ...
+
+
+def engine_for(settings: Settings) -> Engine:
+    """The adapter of `settings.target`."""
+    if settings.target == "duckdb":
+        from orchestration.engines.duckdb_engine import DuckDBEngine
+
+        return DuckDBEngine(settings)
+    if settings.target == "postgres":
+        from orchestration.engines.postgres_engine import PostgresEngine
+
+        return PostgresEngine(settings)
+    if settings.target == "spark":
+        from orchestration.engines.spark_engine import SparkEngine
+
+        return SparkEngine(settings)
+    raise ValueError(f"CLM_TARGET must be one of {', '.join(TARGETS)}, not {settings.target!r}")
+
+
+def frame_rows(frame: pd.DataFrame, columns: Sequence[str]) -> list[tuple[object, ...]]:
+    """The frame's rows as tuples of plain values, NaN as None (missing predictions are NULL)."""
+    frame = frame.loc[:, list(columns)]
+    return [tuple(row) for row in frame.astype(object).where(frame.notna(), None).itertuples(index=False, name=None)]
+
+
+__all__ = ["TARGETS", "Engine", "Reader", "engine_for", "frame_rows"]
+
