@@ -162,6 +162,18 @@ def test_grouped_fit_equals_ungrouped_fit() -> None:
     np.testing.assert_allclose(gg_grouped.as_array(), gg_ungrouped.as_array(), rtol=1e-5)
 
 
+def test_the_fit_does_not_depend_on_the_order_of_the_customers() -> None:
+    """The warehouse returns rows in any order (DuckDB without preserve_insertion_order): the same customers
+    in another order give exactly the same parameters and predictions."""
+    summary = summary_from(simulated(3000, seed=5, whole_days=True))
+    shuffled = summary.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    arguments = {"horizon_months": 12, "annual_discount_rate": 0.08, "time_unit": "day"}
+    first, second = fit_and_score(summary, **arguments), fit_and_score(shuffled, **arguments)
+    pd.testing.assert_frame_equal(first.parameters, second.parameters, check_exact=True)
+    by_customer = second.predictions.set_index("customer_id").loc[first.predictions["customer_id"]].reset_index()
+    pd.testing.assert_frame_equal(first.predictions, by_customer, check_exact=True)
+
+
 # --- parameter recovery -----------------------------------------------------------------------------
 
 

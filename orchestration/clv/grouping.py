@@ -20,7 +20,9 @@ class Groups:
 
 
 def group_identical(frame: pd.DataFrame, columns: list[str]) -> Groups:
-    codes = frame.groupby(columns, sort=False, dropna=False).ngroup().to_numpy()
+    """Groups in sorted key order, so the fit sees the same weighted rows whatever order the warehouse
+    returned the customers in (the optimiser's path, and so its last digits, depend on the row order)."""
+    codes = frame.groupby(columns, sort=True, dropna=False).ngroup().to_numpy()
     n_groups = int(codes.max()) + 1 if len(codes) else 0
     _, first_rows = np.unique(codes, return_index=True)
     keys = frame[columns].iloc[first_rows].reset_index(drop=True)
