@@ -5,7 +5,7 @@ asset, and the partitioned lifecycle fact has a step of its own:
 
     dbt_before_clv        everything that neither reads the predictions nor the lifecycle fact
     dbt_lifecycle_fact    fct_customer_lifecycle_monthly (partitioned by month: the backfill job)
-    dbt_lifecycle_marts   what reads the lifecycle fact but not the predictions (KPIs, churn, call list)
+    dbt_lifecycle_marts   what reads the lifecycle fact but not the predictions (KPIs, cohorts, churn)
     dbt_after_clv         everything downstream of the `python_models` source
 
 Each set is the complement of a downstream-closed set within the next, so no model has a parent in a
