@@ -15,7 +15,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 UV := $(shell command -v uv 2>/dev/null)
 
-.PHONY: help install manifest demo-data run test test-slow test-fast lint validate bench ui postgres spark spark-down clean report-screenshot metrics docs
+.PHONY: help install manifest demo-data run test test-slow test-fast lint validate bench ui postgres spark run-spark spark-down clean report-screenshot metrics docs
 
 help:
 	@echo "make run        set up, generate demo data if the landing folder is empty, run the main job on DuckDB"
@@ -55,9 +55,14 @@ run: install manifest demo-data $(DAGSTER_HOME)/dagster.yaml
 postgres:
 	bash scripts/postgres-up.sh
 
-# A standalone Spark cluster on 127.0.0.1 (master + one worker from the pyspark wheel); spark-down stops it.
+# A standalone Spark cluster on 127.0.0.1 (master + one worker from the pyspark wheel, and a Hive metastore
+# service); spark-down stops it. run-spark runs the whole job on it (docs/engines.md).
 spark: install
 	bash scripts/spark-up.sh
+
+run-spark: spark
+	@CLM_TARGET=spark CLM_SPARK_MASTER=spark://127.0.0.1:7077 CLM_SPARK_METASTORE_URI=thrift://127.0.0.1:9083 \
+		$(MAKE) --no-print-directory run
 
 spark-down:
 	bash scripts/spark-down.sh

@@ -3,9 +3,13 @@ settings of a small local session. Used by the Spark loader and by the tests' qu
 (output `spark`, `server_side_parameters`) spells the same settings in Jinja, because a dbt profile
 cannot call Python; keep the two in step (tests/test_spark.py checks they agree).
 
-The metastore is an embedded Derby database: one process at a time may open it, so a session is
-opened, used and closed (`spark_session`), and closing also shuts Derby down so that the next
-process (usually dbt) can boot it.
+The metastore is either a service (`CLM_SPARK_METASTORE_URI`, e.g. thrift://127.0.0.1:9083 from
+scripts/spark-up.sh), which any number of processes share, or, when that is unset, an embedded Derby
+database under the warehouse folder that one process at a time may open. `spark_session` opens a session
+for a block of work and stops it at the end (releasing the cluster's cores for dbt's own session); nested
+blocks share the outer one. With embedded Derby the end also shuts Derby down so that the next process
+(usually dbt) can boot it, and Derby cannot boot again in that JVM: a process gets one embedded session,
+which is why the whole Dagster job on Spark needs the metastore service.
 """
 
 from __future__ import annotations
@@ -39,10 +43,18 @@ def spark_master() -> str:
     return os.environ.get("CLM_SPARK_MASTER") or "local[*]"
 
 
+def metastore_uri() -> str:
+    """`CLM_SPARK_METASTORE_URI` (a Hive metastore service shared by every process), else "" for the
+    embedded Derby metastore of one process at a time."""
+    return os.environ.get("CLM_SPARK_METASTORE_URI", "")
+
+
 def spark_conf(warehouse_dir: Path) -> dict[str, str]:
     """Session settings for a warehouse under `warehouse_dir` (the same keys as profiles.yml)."""
     return {
         "spark.sql.warehouse.dir": str(spark_warehouse_dir(warehouse_dir)),
+        # a metastore service when one is set (Hive ignores the Derby URL then), else embedded Derby
+        "spark.hadoop.hive.metastore.uris": metastore_uri(),
         "spark.hadoop.javax.jdo.option.ConnectionURL": (
             f"jdbc:derby:;databaseName={metastore_dir(warehouse_dir)};create=true"
         ),
@@ -83,15 +95,39 @@ def start_session(warehouse_dir: Path, app_name: str = APP_NAME) -> SparkSession
     return session
 
 
+class _OpenSession:
+    """The session a block of work in this process holds, and how many blocks share it."""
+
+    session: SparkSession | None = None
+    users = 0
+    derby_shut_down = False
+
+
 @contextmanager
 def spark_session(warehouse_dir: Path) -> Iterator[SparkSession]:
-    """A local session on the warehouse under `warehouse_dir`, stopped (and Derby shut down) on exit."""
-    session = start_session(warehouse_dir)
+    """A session on the warehouse under `warehouse_dir` for the block; a nested block shares the outer
+    block's session. Stopped (and embedded Derby shut down) when the outermost block ends."""
+    if _OpenSession.users == 0:
+        if _OpenSession.derby_shut_down and not metastore_uri():
+            raise RuntimeError(
+                "this process already used Spark's embedded Derby metastore, which cannot boot twice in one "
+                "JVM: start the metastore service (make spark) and set CLM_SPARK_METASTORE_URI "
+                "(docs/engines.md)"
+            )
+        _OpenSession.session = start_session(warehouse_dir)
+    _OpenSession.users += 1
+    session = _OpenSession.session
+    assert session is not None
     try:
         yield session
     finally:
-        _shutdown_derby(session)
-        session.stop()
+        _OpenSession.users -= 1
+        if _OpenSession.users == 0:
+            _OpenSession.session = None
+            if not metastore_uri():
+                _shutdown_derby(session)
+                _OpenSession.derby_shut_down = True
+            session.stop()
 
 
 def _shutdown_derby(session: SparkSession) -> None:

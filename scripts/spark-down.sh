@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Stops the standalone Spark cluster scripts/spark-up.sh started (worker first, then master).
+# Stops the standalone Spark cluster scripts/spark-up.sh started (worker, master, then the metastore service).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUN_DIR="${CLM_SPARK_RUN_DIR:-$PWD/.spark}"
-for role in worker master; do
+for role in worker master metastore; do
   pidfile="$RUN_DIR/$role.pid"
   [ -f "$pidfile" ] || continue
   pid="$(cat "$pidfile")"

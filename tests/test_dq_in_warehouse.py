@@ -103,7 +103,7 @@ def _assert_agree(suite: Suite, settings: Settings, previous: dict[str, Any] | N
     """The suite validated in the warehouse and by GX on the whole table agree, field by field."""
     with engine_for(settings).reader() as reader:
         in_sql, sql_full = validate_in_warehouse(suite, reader, previous)
-        frame = reader.query(suite.query())
+        frame = reader.query(suite.query(reader.dialect))
     by_gx, gx_full = validate(suite, frame, previous)
     sql_results, gx_results = _results(sql_full), _results(gx_full)
     assert sql_results.keys() == gx_results.keys()

@@ -13,7 +13,7 @@ import yaml
 
 from orchestration.ingest.spark_loader import read_ledger_readonly, spark_ddl
 from orchestration.settings import load_settings
-from orchestration.spark_session import spark_conf, spark_master
+from orchestration.spark_session import metastore_uri, spark_conf, spark_master
 from tests.engines import BuiltWarehouse, query
 from tests.support import PROJECT_DIR
 from tests.support.agreement import COUNT_QUERIES, MONEY_QUERIES, assert_money_rows_agree, normalise_numbers
@@ -28,7 +28,7 @@ def test_profile_uses_the_session_settings_of_spark_session() -> None:
     rendered = {
         key: re.sub(r"\{\{ env_var\('CLM_WAREHOUSE_DIR', 'warehouse'\) \}\}", "/w", value).replace(
             "{{ env_var('CLM_SPARK_MASTER', '') or 'local[*]' }}", spark_master()
-        )
+        ).replace("{{ env_var('CLM_SPARK_METASTORE_URI', '') }}", metastore_uri())
         for key, value in profile["customer_lifecycle"]["outputs"]["spark"]["server_side_parameters"].items()
     }
     expected = spark_conf(Path("/w"))

@@ -2,9 +2,10 @@
 
 A relation pulled into pandas does not scale (10M raw orders as Python strings at scale 10), so:
 
-1. Every fact a suite needs comes from ONE aggregate query per relation, in portable SQL (DuckDB and
-   PostgreSQL): the row count and, per expectation, the non-null count, the rows outside a value set
-   or a range, count vs count distinct (single and compound keys), a mean, the last load time.
+1. Every fact a suite needs comes from ONE aggregate query per relation, in SQL spelled for the
+   reader's engine (its `dialect`: identifier quotes, the double type, regular expressions): the row
+   count and, per expectation, the non-null count, the rows outside a value set or a range, count vs
+   count distinct (single and compound keys), a mean, the last load time.
 2. Each expectation is judged from those facts by GX's own rules (`mostly` over the non-missing
    values, success without rows, inclusive bounds, NaN missing as in pandas) and reports GX's result
    fields (element_count, unexpected_count, unexpected_percent, missing_count, ... or observed_value):
@@ -37,6 +38,7 @@ from orchestration.checks.validation import (
     summarise,
     summary_observed,
 )
+from orchestration.engines import Reader, SqlDialect
 
 SAMPLE_ROWS = 100_000
 EXAMPLES = 20  # GX's partial_unexpected_count in the SUMMARY result format
@@ -61,7 +63,6 @@ SQL_KWARGS: dict[str, set[str]] = {
     MEAN: {"column", *_BOUNDS},
 }
 
-Reader = Any  # orchestration.engines.Reader: .query(sql) -> pandas frame
 
 
 def judged_in_sql(suite: Suite, expectation: Expectation) -> bool:
@@ -74,10 +75,6 @@ def judged_in_sql(suite: Suite, expectation: Expectation) -> bool:
 
 
 # ---- SQL text ------------------------------------------------------------------------------------
-
-
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
 
 
 def _literal(value: Any) -> str:
@@ -125,16 +122,17 @@ def _outside(value: float, kwargs: dict[str, Any]) -> bool:
     return too_low or too_high
 
 
-def _checked_values(suite: Suite, numeric: set[str]) -> str:
+def _checked_values(suite: Suite, numeric: set[str], dialect: SqlDialect) -> str:
     """The suite's columns as its expectations see them: prepared as `suite.expressions` says (raw text
     trimmed, parsed), NaN missing in numeric columns."""
+    expressions = suite.expressions(dialect) if suite.expressions else {}
     values = []
     for column in suite.columns:
-        value = suite.expressions.get(column, _quote(column))
+        value = expressions.get(column, dialect.quote(column))
         if column in numeric:
-            value = f"nullif({value}, cast('NaN' as double precision))"
-        values.append(f"{value} as {_quote(column)}")
-    return f"select {', '.join(values) or '1 as row_present'} from ({suite.query()}) as source"
+            value = f"nullif({value}, cast('NaN' as {dialect.double_type}))"
+        values.append(f"{value} as {dialect.quote(column)}")
+    return f"select {', '.join(values) or '1 as row_present'} from ({suite.query(dialect)}) as source"
 
 
 class _AggregateQuery:
@@ -206,7 +204,8 @@ class _Judge:
     def __init__(self, suite: Suite, reader: Reader, expectations: list[Expectation]) -> None:
         self.suite = suite
         self.reader = reader
-        self.checked = _checked_values(suite, _numeric_columns(suite, expectations))
+        self.quote = reader.dialect.quote
+        self.checked = _checked_values(suite, _numeric_columns(suite, expectations), reader.dialect)
         self.query = _AggregateQuery(self.checked)
         self.rows = self.query.add("count(*)")
         self.facts: dict[str, Any] = {}
@@ -217,14 +216,14 @@ class _Judge:
         if e.type == ROW_COUNT:
             return lambda: _metric_result(self.count(self.rows), kwargs)
         if column == HOURS_SINCE_LAST_LOAD and self.suite.loaded_at_column:
-            last_load = self.query.add(f"max({_quote(self.suite.loaded_at_column)})")
+            last_load = self.query.add(f"max({self.quote(self.suite.loaded_at_column)})")
             return lambda: self.freshness(self.facts[last_load], kwargs)
         if e.type == MEAN:
-            mean = self.query.add(f"avg({_quote(column)})")
+            mean = self.query.add(f"avg({self.quote(column)})")
             return lambda: _metric_result(self.number(mean), kwargs)
         if e.type == COMPOUND_UNIQUE:
             return self.plan_unique(kwargs["column_list"], mostly)
-        value = _quote(column)
+        value = self.quote(column)
         nonnull = self.query.add(f"count({value})")
         if e.type == NOT_NULL:
             return lambda: self.with_examples(self.not_null(nonnull, mostly), lambda n: [None] * n)
@@ -242,7 +241,7 @@ class _Judge:
     def plan_unique(self, columns: list[str], mostly: float) -> Callable[[], dict[str, Any]]:
         """Count vs count distinct of the rows not entirely missing (GX ignores those); on duplicates,
         a group-by query counts the duplicated rows exactly (GX counts every row of a duplicate)."""
-        values = [_quote(c) for c in columns]
+        values = [self.quote(c) for c in columns]
         present = " or ".join(f"{v} is not null" for v in values)
         key = values[0] if len(values) == 1 else f"({', '.join(values)})"
         considered = self.query.add(f"count(case when {present} then 1 end)")
@@ -348,9 +347,10 @@ def _outcome(item: dict[str, Any]) -> dict[str, Any]:
 
 def _sample(suite: Suite, reader: Reader, expectations: list[Expectation]) -> tuple[list[dict], dict, int]:
     """GX on at most SAMPLE_ROWS rows, the same rows every time for the same data."""
-    columns = ", ".join(_quote(c) for c in suite.columns or ("row_present",))
+    columns = ", ".join(reader.dialect.quote(c) for c in suite.columns or ("row_present",))
+    source = suite.query(reader.dialect)
     frame = reader.query(
-        f"select * from ({suite.query()}) as checked order by md5(concat_ws('|', {columns})) limit {int(SAMPLE_ROWS)}"
+        f"select * from ({source}) as checked order by md5(concat_ws('|', {columns})) limit {int(SAMPLE_ROWS)}"
     )
     outcomes, full = gx_outcomes(suite, prepared_frame(suite, frame), expectations)
     for outcome in outcomes:
@@ -368,7 +368,7 @@ def validate_in_warehouse(
     sampled = [e for e in expectations if not judged_in_sql(suite, e)]
     judge = _Judge(suite, reader, expectations)
     planned = [(e, judge.plan(e)) for e in in_sql]
-    means = {column: judge.query.add(f"avg({_quote(column)})") for column in suite.tracked_means}
+    means = {column: judge.query.add(f"avg({judge.quote(column)})") for column in suite.tracked_means}
     aggregate_sql = judge.run()
     results = [_result_item(expectation, judged()) for expectation, judged in planned]
     outcomes = [_outcome(item) for item in results]

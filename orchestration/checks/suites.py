@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from orchestration.contract import ENUMS, REJECTION_REASONS
+from orchestration.engines import SqlDialect
 
 ERROR = "error"
 WARN = "warn"
@@ -58,15 +59,16 @@ class Suite:
     min_rows: int = 0  # at least this many rows (error when > 0)
     tracked_means: tuple[str, ...] = ()  # amounts whose mean is compared with the previous run (warn)
     prepare: Callable[[pd.DataFrame], pd.DataFrame] | None = field(default=None, compare=False)
-    # the same preparation in SQL, for validation in the warehouse: column -> expression over query()
-    expressions: dict[str, str] = field(default_factory=dict, compare=False)
+    # the same preparation in SQL, for validation in the warehouse: column -> expression over query(),
+    # spelled for the engine's dialect
+    expressions: Callable[[SqlDialect], dict[str, str]] | None = field(default=None, compare=False)
     loaded_at_column: str | None = None  # its latest value gives HOURS_SINCE_LAST_LOAD
     blocking: bool = False  # an error here blocks publishing (marts)
-    sql: str | None = None  # a query instead of `select <columns> from <relation>`
+    sql: Callable[[SqlDialect], str] | None = None  # a query instead of `select <columns> from <relation>`
 
-    def query(self) -> str:
+    def query(self, dialect: SqlDialect) -> str:
         if self.sql:
-            return self.sql
+            return self.sql(dialect)
         return f"select {', '.join(self.columns) or '1 as row_present'} from {self.relation}"
 
     def as_json(self) -> dict[str, Any]:
@@ -139,13 +141,18 @@ def _normalise(enums: tuple[str, ...], numbers: tuple[str, ...]) -> Callable[[pd
     return prepare
 
 
-def _raw_expressions(enums: tuple[str, ...], numbers: tuple[str, ...]) -> dict[str, str]:
-    """`_normalise` in portable SQL (DuckDB and PostgreSQL). The cast only ever sees text that matched
-    the pattern (or null), so it cannot fail whatever order the engine evaluates things in."""
-    text = {c: f"nullif(trim(\"{c}\"), '')" for c in (*enums, *numbers)}
-    expressions = {c: f"lower({text[c]})" for c in enums}
-    for c in numbers:
-        expressions[c] = f"cast(case when {text[c]} ~ '{NUMBER_PATTERN}' then {text[c]} end as double precision)"
+def _raw_expressions(enums: tuple[str, ...], numbers: tuple[str, ...]) -> Callable[[SqlDialect], dict[str, str]]:
+    """`_normalise` in SQL. The cast only ever sees text that matched the pattern (or null), so it cannot
+    fail whatever order the engine evaluates things in."""
+
+    def expressions(dialect: SqlDialect) -> dict[str, str]:
+        text = {c: f"nullif(trim({dialect.quote(c)}), '')" for c in (*enums, *numbers)}
+        spelled = {c: f"lower({text[c]})" for c in enums}
+        for c in numbers:
+            number = dialect.matches(text[c], NUMBER_PATTERN)
+            spelled[c] = f"cast(case when {number} then {text[c]} end as {dialect.double_type})"
+        return spelled
+
     return expressions
 
 
@@ -195,7 +202,8 @@ def raw_suites() -> list[Suite]:
     ]
 
 
-REJECTED_SHARE_SQL = """
+def _rejected_share_sql(dialect: SqlDialect) -> str:
+    return f"""
 with rejected as (
     select table_name, rejection_reason, count(*) as rejected_rows
     from staging.stg_crm__rejected_rows
@@ -211,7 +219,7 @@ select
     rejected.rejection_reason,
     rejected.rejected_rows,
     reconciled.raw_rows,
-    cast(rejected.rejected_rows as double precision) / nullif(reconciled.raw_rows, 0) as rejected_share
+    cast(rejected.rejected_rows as {dialect.double_type}) / nullif(reconciled.raw_rows, 0) as rejected_share
 from rejected
 inner join reconciled on rejected.table_name = reconciled.table_name
 """
@@ -234,7 +242,7 @@ def rejected_rows_suite() -> Suite:
             ),
         ),
         row_count_policy="none",
-        sql=REJECTED_SHARE_SQL,
+        sql=_rejected_share_sql,
     )
 
 

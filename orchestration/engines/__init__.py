@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -29,7 +30,30 @@ if TYPE_CHECKING:
 TARGETS = ("duckdb", "postgres", "spark")
 
 
+@dataclass(frozen=True)
+class SqlDialect:
+    """The few spellings generated SQL (the data-quality checks) needs that differ between engines."""
+
+    identifier_quote: str
+    double_type: str
+    regex_operator: str  # `value <op> 'pattern'`: a match anywhere in the value (anchor the pattern)
+
+    def quote(self, identifier: str) -> str:
+        q = self.identifier_quote
+        return q + identifier.replace(q, q + q) + q
+
+    def matches(self, value: str, pattern: str) -> str:
+        return f"{value} {self.regex_operator} '{pattern.replace(chr(39), chr(39) * 2)}'"
+
+
+DUCKDB_DIALECT = SqlDialect(identifier_quote='"', double_type="double precision", regex_operator="~")
+POSTGRES_DIALECT = SqlDialect(identifier_quote='"', double_type="double precision", regex_operator="~")
+SPARK_DIALECT = SqlDialect(identifier_quote="`", double_type="double", regex_operator="rlike")
+
+
 class Reader(Protocol):
+    dialect: SqlDialect
+
     def query(self, sql: str) -> pd.DataFrame:
         """The rows of a query as a pandas frame."""
         ...

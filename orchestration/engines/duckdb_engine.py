@@ -11,6 +11,7 @@ import duckdb
 import pandas as pd
 
 from orchestration.duckdb_connection import connect
+from orchestration.engines import DUCKDB_DIALECT
 from orchestration.settings import Settings
 
 if TYPE_CHECKING:
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
 
 
 class DuckDBReader:
+    dialect = DUCKDB_DIALECT
+
     def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
         self.connection = connection
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from orchestration.engines import frame_rows
+from orchestration.engines import SPARK_DIALECT, frame_rows
 from orchestration.settings import Settings
 from orchestration.spark_session import spark_master, spark_session, spark_warehouse_dir
 
@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 
 class SparkReader:
+    dialect = SPARK_DIALECT
+
     def __init__(self, spark: Any) -> None:
         self.spark = spark
 
