@@ -33,6 +33,14 @@ class PostgresSettings:
 
 
 @dataclass(frozen=True)
+class SparkSettings:
+    master: str  # CLM_SPARK_MASTER: a cluster (spark://127.0.0.1:7077 from make spark), else local[*]
+    # CLM_SPARK_METASTORE_URI: a Hive metastore service every process shares (thrift://127.0.0.1:9083
+    # from make spark), else "" for an embedded Derby metastore under the warehouse (one process at a time)
+    metastore_uri: str
+
+
+@dataclass(frozen=True)
 class DuckDBSettings:
     memory_limit: str
     threads: int
@@ -57,6 +65,7 @@ class Settings:
     pii_salt: str
     postgres: PostgresSettings
     duckdb: DuckDBSettings
+    spark: SparkSettings
 
     @property
     def duckdb_path(self) -> Path:
@@ -93,5 +102,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             memory_limit=env.get("CLM_DUCKDB_MEMORY_LIMIT", DEFAULT_DUCKDB_MEMORY_LIMIT),
             threads=int(env.get("CLM_DUCKDB_THREADS", str(DEFAULT_DUCKDB_THREADS))),
             temp_directory=Path(env.get("CLM_DUCKDB_TEMP_DIR", str(warehouse_dir / "duckdb_tmp"))).resolve(),
+        ),
+        spark=SparkSettings(
+            master=env.get("CLM_SPARK_MASTER") or "local[*]",
+            metastore_uri=env.get("CLM_SPARK_METASTORE_URI", ""),
         ),
     )

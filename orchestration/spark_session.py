@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
+    from orchestration.settings import Settings
+
 APP_NAME = "customer-lifecycle-warehouse"
 
 
@@ -37,24 +39,13 @@ def metastore_dir(warehouse_dir: Path) -> Path:
     return warehouse_dir / "metastore_db"
 
 
-def spark_master() -> str:
-    """`CLM_SPARK_MASTER` (a cluster, e.g. spark://127.0.0.1:7077 from scripts/spark-up.sh), else a local
-    in-process session."""
-    return os.environ.get("CLM_SPARK_MASTER") or "local[*]"
-
-
-def metastore_uri() -> str:
-    """`CLM_SPARK_METASTORE_URI` (a Hive metastore service shared by every process), else "" for the
-    embedded Derby metastore of one process at a time."""
-    return os.environ.get("CLM_SPARK_METASTORE_URI", "")
-
-
-def spark_conf(warehouse_dir: Path) -> dict[str, str]:
-    """Session settings for a warehouse under `warehouse_dir` (the same keys as profiles.yml)."""
+def spark_conf(settings: Settings) -> dict[str, str]:
+    """Session settings for the settings' warehouse, master and metastore (the same keys as profiles.yml)."""
+    warehouse_dir = settings.warehouse_dir
     return {
         "spark.sql.warehouse.dir": str(spark_warehouse_dir(warehouse_dir)),
         # a metastore service when one is set (Hive ignores the Derby URL then), else embedded Derby
-        "spark.hadoop.hive.metastore.uris": metastore_uri(),
+        "spark.hadoop.hive.metastore.uris": settings.spark.metastore_uri,
         "spark.hadoop.javax.jdo.option.ConnectionURL": (
             f"jdbc:derby:;databaseName={metastore_dir(warehouse_dir)};create=true"
         ),
@@ -66,7 +57,7 @@ def spark_conf(warehouse_dir: Path) -> dict[str, str]:
         "spark.sql.ansi.enabled": "false",
         # small runs: few shuffle partitions, no driver web UI (a cluster's master UI lists the application
         # and its executors); the executors must reach the same warehouse folder (a local path here)
-        "spark.master": spark_master(),
+        "spark.master": settings.spark.master,
         "spark.sql.shuffle.partitions": "2",
         "spark.default.parallelism": "2",
         "spark.ui.enabled": "false",
@@ -80,15 +71,15 @@ def ensure_local_ip() -> None:
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
 
 
-def start_session(warehouse_dir: Path, app_name: str = APP_NAME) -> SparkSession:
-    """A local session on the warehouse under `warehouse_dir` (the caller stops it)."""
+def start_session(settings: Settings, app_name: str = APP_NAME) -> SparkSession:
+    """A session on the settings' warehouse (the caller stops it)."""
     from pyspark.sql import SparkSession
 
     ensure_local_ip()
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # the executors' Python workers: this one
-    warehouse_dir.mkdir(parents=True, exist_ok=True)
+    settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
     builder = SparkSession.builder.appName(app_name).enableHiveSupport()
-    for key, value in spark_conf(warehouse_dir).items():
+    for key, value in spark_conf(settings).items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
@@ -104,17 +95,17 @@ class _OpenSession:
 
 
 @contextmanager
-def spark_session(warehouse_dir: Path) -> Iterator[SparkSession]:
-    """A session on the warehouse under `warehouse_dir` for the block; a nested block shares the outer
+def spark_session(settings: Settings) -> Iterator[SparkSession]:
+    """A session on the settings' warehouse for the block; a nested block shares the outer
     block's session. Stopped (and embedded Derby shut down) when the outermost block ends."""
     if _OpenSession.users == 0:
-        if _OpenSession.derby_shut_down and not metastore_uri():
+        if _OpenSession.derby_shut_down and not settings.spark.metastore_uri:
             raise RuntimeError(
                 "this process already used Spark's embedded Derby metastore, which cannot boot twice in one "
                 "JVM: start the metastore service (make spark) and set CLM_SPARK_METASTORE_URI "
                 "(docs/engines.md)"
             )
-        _OpenSession.session = start_session(warehouse_dir)
+        _OpenSession.session = start_session(settings)
     _OpenSession.users += 1
     session = _OpenSession.session
     assert session is not None
@@ -124,7 +115,7 @@ def spark_session(warehouse_dir: Path) -> Iterator[SparkSession]:
         _OpenSession.users -= 1
         if _OpenSession.users == 0:
             _OpenSession.session = None
-            if not metastore_uri():
+            if not settings.spark.metastore_uri:
                 _shutdown_derby(session)
                 _OpenSession.derby_shut_down = True
             session.stop()

@@ -301,6 +301,7 @@ import json, os, sys
 from pathlib import Path
 from orchestration.contract import RAW_TABLES, raw_table_ddl
 from orchestration.ingest.spark_loader import spark_ddl
+from orchestration.settings import load_settings
 from orchestration.spark_session import spark_session
 from tests.support.staging_scenario import LOADED_AT, build_scenario
 
@@ -322,7 +323,7 @@ def query(spark):
         " where customer_id in ('C1', 'C2', 'C3', 'C4')").collect()]
     print("RESULT" + json.dumps(result))
 
-with spark_session(Path(os.environ["CLM_WAREHOUSE_DIR"])) as spark:
+with spark_session(load_settings()) as spark:
     load(spark) if sys.argv[1] == "load" else query(spark)
 """
 

@@ -59,7 +59,8 @@ def _version_name() -> str:
 
 def _export(settings: Settings, marts: list[str], folder: Path) -> dict[str, int]:
     engine = engine_for(settings)
-    return {mart: engine.export_parquet("marts", mart, folder / f"{mart}.parquet") for mart in marts}
+    with engine.session():
+        return {mart: engine.export_parquet("marts", mart, folder / f"{mart}.parquet") for mart in marts}
 
 
 Docs = dict[str, tuple[str, dict[str, str]]]  # mart -> (description, {column: description})

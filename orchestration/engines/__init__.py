@@ -73,6 +73,10 @@ class Engine(Protocol):
         """Where the warehouse is, for people (the run summary)."""
         ...
 
+    def session(self) -> AbstractContextManager[None]:
+        """Hold what a series of calls shares (Spark: one session, instead of one per call)."""
+        ...
+
     def reader(self) -> AbstractContextManager[Reader]:
         """A short-lived read-only connection."""
         ...

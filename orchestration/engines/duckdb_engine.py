@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +45,9 @@ class DuckDBEngine:
 
     def describe(self) -> str:
         return str(self.settings.duckdb_path)
+
+    def session(self) -> AbstractContextManager[None]:
+        return nullcontext()  # every call opens its own connection; nothing to hold
 
     @contextmanager
     def reader(self) -> Iterator[DuckDBReader]:

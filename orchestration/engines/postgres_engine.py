@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -57,6 +57,9 @@ class PostgresEngine:
 
     def _connect(self) -> Any:
         return psycopg2.connect(self.settings.postgres.dsn())
+
+    def session(self) -> AbstractContextManager[None]:
+        return nullcontext()  # every call opens its own connection; nothing to hold
 
     @contextmanager
     def reader(self) -> Iterator[PostgresReader]:

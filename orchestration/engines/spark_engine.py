@@ -22,7 +22,7 @@ import pandas as pd
 
 from orchestration.engines import SPARK_DIALECT, frame_rows
 from orchestration.settings import Settings
-from orchestration.spark_session import spark_master, spark_session, spark_warehouse_dir
+from orchestration.spark_session import spark_session, spark_warehouse_dir
 
 if TYPE_CHECKING:
     from orchestration.ingest.ledger import LedgerEntry
@@ -53,20 +53,26 @@ class SparkEngine:
         self.settings = settings
 
     def describe(self) -> str:
-        return f"spark tables in {spark_warehouse_dir(self.settings.warehouse_dir)} (master {spark_master()})"
+        tables = spark_warehouse_dir(self.settings.warehouse_dir)
+        return f"spark tables in {tables} (master {self.settings.spark.master})"
+
+    @contextmanager
+    def session(self) -> Iterator[None]:
+        with spark_session(self.settings):
+            yield
 
     @contextmanager
     def reader(self) -> Iterator[SparkReader]:
-        with spark_session(self.settings.warehouse_dir) as spark:
+        with spark_session(self.settings) as spark:
             yield SparkReader(spark)
 
     def execute(self, statements: Sequence[str]) -> None:
-        with spark_session(self.settings.warehouse_dir) as spark:
+        with spark_session(self.settings) as spark:
             for sql in statements:
                 spark.sql(sql)
 
     def replace_table(self, schema: str, table: str, frame: pd.DataFrame, columns: Sequence[str]) -> None:
-        with spark_session(self.settings.warehouse_dir) as spark:
+        with spark_session(self.settings) as spark:
             target = spark.table(f"{schema}.{table}")
             ordered = [field.name for field in target.schema.fields]  # insertInto matches by position
             if sorted(ordered) != sorted(columns):
@@ -79,7 +85,7 @@ class SparkEngine:
 
     def export_parquet(self, schema: str, relation: str, path: Path) -> int:
         with (
-            spark_session(self.settings.warehouse_dir) as spark,
+            spark_session(self.settings) as spark,
             tempfile.TemporaryDirectory(prefix=".export-", dir=path.parent) as folder,
         ):
             frame = spark.table(f"{schema}.{relation}")

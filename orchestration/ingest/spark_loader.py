@@ -74,7 +74,7 @@ class SparkWarehouse:
     @contextmanager
     def open(cls, settings: Settings) -> Iterator[SparkWarehouse]:
         with (
-            spark_session(settings.warehouse_dir) as spark,
+            spark_session(settings) as spark,
             tempfile.TemporaryDirectory(prefix="clm-ingest-", dir=settings.warehouse_dir) as tmp,
         ):
             yield cls(settings, spark, Path(tmp))

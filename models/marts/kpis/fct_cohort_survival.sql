@@ -66,10 +66,10 @@ exits as (
 ),
 
 -- t = 0, 1, 2, ... as a static series (1,200 months is a century of history): every month of a curve gets a
--- row, also months in which nobody churned or was censored
+-- row, also months in which nobody churned or was censored (cast: Spark's generate_series numbers are doubles)
 month_offsets as (
 
-    select generated_number - 1 as months_since_acquisition
+    select cast(generated_number as integer) - 1 as months_since_acquisition
     from ({{ dbt.generate_series(1200) }}) as series
 
 ),

@@ -36,11 +36,13 @@ final as (
         cast(value_rank as {{ value_type_double() }}) / ranked_customers as cumulative_customer_share,
         cast(cumulative_clv as {{ dbt.type_numeric() }}) as cumulative_clv,
         cast(case
-            when all_clv = 0 then null else cumulative_clv / all_clv
+            when all_clv = 0 then null
+            else cast(cumulative_clv as {{ value_type_double() }}) / all_clv
         end as {{ value_type_double() }}) as cumulative_clv_share,
         cast(cumulative_lifetime_profit as {{ dbt.type_numeric() }}) as cumulative_lifetime_profit,
         cast(case
-            when all_lifetime_profit = 0 then null else cumulative_lifetime_profit / all_lifetime_profit
+            when all_lifetime_profit = 0 then null
+            else cast(cumulative_lifetime_profit as {{ value_type_double() }}) / all_lifetime_profit
         end as {{ value_type_double() }}) as cumulative_profit_share
     from cumulated
 )

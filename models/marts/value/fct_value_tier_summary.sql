@@ -65,12 +65,12 @@ final as (
         cast(with_shares.lifetime_profit as {{ dbt.type_numeric() }}) as lifetime_profit,
         cast(case
             when with_shares.all_lifetime_profit = 0 then null
-            else with_shares.lifetime_profit / with_shares.all_lifetime_profit
+            else cast(with_shares.lifetime_profit as {{ value_type_double() }}) / with_shares.all_lifetime_profit
         end as {{ value_type_double() }}) as lifetime_profit_share,
         cast(with_shares.total_clv as {{ dbt.type_numeric() }}) as total_clv,
         cast(case
             when with_shares.all_clv = 0 then null
-            else with_shares.total_clv / with_shares.all_clv
+            else cast(with_shares.total_clv as {{ value_type_double() }}) / with_shares.all_clv
         end as {{ value_type_double() }}) as clv_share,
         cast(with_shares.avg_clv as {{ dbt.type_numeric() }}) as avg_clv,
         cast(with_shares.min_clv as {{ dbt.type_numeric() }}) as min_clv,
