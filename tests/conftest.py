@@ -4,7 +4,6 @@ and a fresh PostgreSQL database when the server is reachable."""
 from __future__ import annotations
 
 import os
-import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +14,6 @@ from tests.engines import (
     BuiltWarehouse,
     base_env,
     build_warehouse,
-    close_spark_query_session,
     generate_engine_test_data,
 )
 from tests.support import DbtRunner, postgres_available, postgres_database
@@ -85,22 +83,3 @@ def postgres_warehouse(
     with postgres_database(name):
         env = dict(base_env(root, engine_test_landing, "postgres"), CLM_PG_DATABASE=name)
         yield build_warehouse(env)
-
-
-@pytest.fixture(scope="session")
-def spark_warehouse(tmp_path_factory: pytest.TempPathFactory, engine_test_landing: Path) -> Iterator[BuiltWarehouse]:
-    """The same data built on local Spark (dbt-spark session method; needs Java 17)."""
-    pytest.importorskip("pyspark")
-    if shutil.which("java") is None:
-        if os.environ.get("CI"):
-            pytest.fail("Java is not installed in CI: .ci/run should have installed it")
-        pytest.skip("Spark needs Java (apt-get install openjdk-17-jre-headless)")
-    root = tmp_path_factory.mktemp("spark_build")
-    # Spark binds to the machine's address; containers often have no resolvable host name
-    env = base_env(root, engine_test_landing, "spark")
-    env.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    try:
-        yield build_warehouse(env)
-    finally:
-        close_spark_query_session()
-

@@ -64,7 +64,7 @@ def fetch(settings: Settings, sql: str) -> tuple[list[str], list[tuple]]:
     """Column names and rows of `sql` on the settings' engine, through its adapter; Spark's through the test
     process's one session (opening a session per query would cost seconds each)."""
     if settings.target == "spark":
-        frame = spark_query_session(settings.warehouse_dir).sql(sql)
+        frame = spark_query_session(settings).sql(sql)
         return frame.columns, [tuple(row) for row in frame.collect()]
     with engine_for(settings).reader() as reader:
         return reader.rows(sql)
@@ -84,16 +84,16 @@ def query_frame(warehouse: BuiltWarehouse, sql: str) -> pd.DataFrame:
 _spark_sessions: dict[Path, object] = {}
 
 
-def spark_query_session(warehouse_dir: Path):  # noqa: ANN201 - pyspark is imported only when needed
+def spark_query_session(settings: Settings):  # noqa: ANN201 - pyspark is imported only when needed
     """One Spark session per test process (a JVM has one warehouse folder and one metastore), opened on
-    first use after dbt has exited, closed by `close_spark_query_session`."""
+    first use after the job has finished, closed by `close_spark_query_session`."""
     from orchestration.spark_session import start_session
 
-    if warehouse_dir not in _spark_sessions:
+    if settings.warehouse_dir not in _spark_sessions:
         if _spark_sessions:
             raise RuntimeError("a test process can query one Spark warehouse only")
-        _spark_sessions[warehouse_dir] = start_session(warehouse_dir, app_name="clm-tests")
-    return _spark_sessions[warehouse_dir]
+        _spark_sessions[settings.warehouse_dir] = start_session(settings, app_name="clm-tests")
+    return _spark_sessions[settings.warehouse_dir]
 
 
 def close_spark_query_session() -> None:

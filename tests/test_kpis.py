@@ -345,17 +345,6 @@ def test_postgres_gives_the_same_kpis_and_curves(
     assert_same_kpis_and_curves(duckdb_warehouse, postgres_warehouse)
 
 
-# --- Spark: the same data, the same numbers ---------------------------------------------------------
-
-
-@pytest.mark.spark
-@pytest.mark.slow
-def test_spark_gives_the_same_kpis_and_curves(
-    duckdb_warehouse: BuiltWarehouse, spark_warehouse: BuiltWarehouse
-) -> None:
-    assert_same_kpis_and_curves(duckdb_warehouse, spark_warehouse)
-
-
 # --- the semantic layer queried with MetricFlow (`mf query`, as `make metrics` runs it) -------------------
 # Its answers equal the marts: every monthly ratio and the quick ratio against kpi_monthly's overall rows,
 # and the top tier's share of lifetime profit against fct_value_tier_summary, on DuckDB and PostgreSQL.
