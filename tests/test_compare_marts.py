@@ -51,3 +51,27 @@ def test_missing_tables_rows_and_columns_are_reported(tmp_path: Path) -> None:
     assert problems == {"extra": "missing after", "facts": "3 rows before, 2 after"}
     typed = _build(tmp_path / "typed.duckdb", ROWS, "create table marts.extra (x varchar)")
     assert compare(before, typed)[0].problem.startswith("columns differ: x INTEGER -> VARCHAR")
+
+
+def _build_typed(path: Path, types: str, rows: list[tuple]) -> Path:
+    with duckdb.connect(str(path)) as connection:
+        connection.execute("create schema marts")
+        connection.execute(f"create table marts.facts ({types})")
+        connection.executemany("insert into marts.facts values (?, ?, ?, ?)", rows)
+    return path
+
+
+def test_across_engines_numbers_are_one_family_money_within_a_cent_others_1e_6(tmp_path: Path) -> None:
+    """What another engine builds: other decimal widths, an integer typed double, an average typed decimal."""
+    duckdb_types = "customer_id varchar, months integer, spend decimal(38, 2), share double"
+    spark_types = "customer_id varchar, months double, spend decimal(28, 2), share decimal(38, 16)"
+    before = _build_typed(tmp_path / "duckdb.duckdb", duckdb_types, [("a", 3, 36.07, 0.066355300609), ("b", 0, 1, 1)])
+    same = _build_typed(tmp_path / "same.duckdb", spark_types, [("a", 3.0, 36.08, 0.0663553), ("b", 0.0, 1, 1)])
+    assert compare(before, same, across_engines=True) == []
+    assert compare(before, same)[0].problem.startswith("columns differ")  # the same-engine check stays strict
+    cents = _build_typed(tmp_path / "cents.duckdb", spark_types, [("a", 3, 36.09, 0.066355300609), ("b", 0, 1, 1)])
+    assert [d.problem.split(":")[0] for d in compare(before, cents, across_engines=True)] == ["column spend"]
+    share = _build_typed(tmp_path / "share.duckdb", spark_types, [("a", 3, 36.07, 0.066357), ("b", 0, 1, 1)])
+    assert [d.problem.split(":")[0] for d in compare(before, share, across_engines=True)] == ["column share"]
+    month = _build_typed(tmp_path / "month.duckdb", spark_types, [("a", 4, 36.07, 0.066355300609), ("b", 0, 1, 1)])
+    assert [d.problem.split(":")[0] for d in compare(before, month, across_engines=True)] == ["column months"]

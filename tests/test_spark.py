@@ -73,7 +73,7 @@ def _script(name: str, env: dict[str, str]) -> str:
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """A standalone master, one worker and the metastore service; the environment that reaches them."""
+    """A standalone master, one worker and the metastore service; the settings that reach them."""
     pytest.importorskip("pyspark")
     if shutil.which("java") is None:
         if os.environ.get("CI"):
@@ -89,7 +89,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
     try:
         assert "Spark is up" in _script("spark-up.sh", env)
         assert "already up" in _script("spark-up.sh", env)  # idempotent
-        yield dict(env, CLM_SPARK_MASTER=MASTER, CLM_SPARK_METASTORE_URI=f"thrift://127.0.0.1:{METASTORE_PORT}")
+        yield {"CLM_SPARK_MASTER": MASTER, "CLM_SPARK_METASTORE_URI": f"thrift://127.0.0.1:{METASTORE_PORT}"}
     finally:
         close_spark_query_session()
         _script("spark-down.sh", env)
@@ -107,7 +107,10 @@ def _make_run(env: dict[str, str]) -> subprocess.CompletedProcess:
 
 
 def _job_env(root: Path, landing: Path, target: str) -> dict[str, str]:
-    return dict(base_env(root, landing, target), DAGSTER_HOME=str(root / "dagster_home"))
+    env = dict(base_env(root, landing, target), DAGSTER_HOME=str(root / "dagster_home"), SPARK_LOCAL_IP="127.0.0.1")
+    for name in ("CLM_SPARK_MASTER", "CLM_SPARK_METASTORE_URI"):  # a developer's own cluster is not the test's
+        env.pop(name, None)
+    return env
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +126,7 @@ def spark_job(
     cluster: dict[str, str], tmp_path_factory: pytest.TempPathFactory, engine_test_landing: Path
 ) -> tuple[BuiltWarehouse, str, float]:
     """The whole job on the cluster: (warehouse, the run's output, its wall time in seconds)."""
-    env = dict(cluster, **_job_env(tmp_path_factory.mktemp("spark_job"), engine_test_landing, "spark"))
+    env = dict(_job_env(tmp_path_factory.mktemp("spark_job"), engine_test_landing, "spark"), **cluster)
     started = time.monotonic()
     run = _make_run(env)
     wall = time.monotonic() - started
