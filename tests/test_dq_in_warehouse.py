@@ -262,6 +262,7 @@ class _CountingReader:
 
     def __init__(self, reader: Any) -> None:
         self.reader = reader
+        self.dialect = reader.dialect
         self.fetched: list[int] = []
 
     def query(self, sql: str) -> pd.DataFrame:
