@@ -1,12 +1,11 @@
 """The Spark warehouse: Parquet tables in a Hive metastore, read and written through a Spark session.
 
 The session's master is `CLM_SPARK_MASTER` (a standalone cluster, e.g. spark://127.0.0.1:7077, started by
-scripts/spark-up.sh) or an in-process local session when it is unset (orchestration/spark_session.py).
-The embedded Derby metastore admits one process at a time, so every use opens a session and stops it
-(releasing the metastore for dbt) before returning; Derby, once shut down, cannot be booted again in the
-same JVM, so a process can use one session (docs/engines.md: why the whole Dagster job does not run on
-Spark yet). Spark tables have no transactions: a replaced table is overwritten in one `insert overwrite`,
-which readers of the files may see half-done.
+scripts/spark-up.sh) or an in-process local session when it is unset; its catalog is the metastore service
+`CLM_SPARK_METASTORE_URI` or embedded Derby (orchestration/spark_session.py). Every call opens a session and
+stops it before returning (releasing the cluster's cores for dbt's session), unless it runs inside
+`session()`, which holds one for a series of calls. Spark tables have no transactions: a replaced table is
+overwritten in one `insert overwrite`, which readers of the files may see half-done.
 """
 
 from __future__ import annotations

@@ -7,8 +7,8 @@ so every engine gets identical text) into a temporary parquet file, which Spark 
 Spark's parquet tables have no transactions: a table's rows are appended first and its ledger rows
 second, so a load that dies in between leaves rows without ledger rows, and the next load appends
 those files again (staging's de-duplication by business key keeps the newest copy, so models are
-unaffected; docs/DECISIONS.md, "Spark"). The embedded Derby metastore admits one process at a time,
-which also serialises concurrent loads (a second process fails to boot the metastore).
+unaffected; docs/DECISIONS.md, "Spark"). Loads do not overlap: runs are queued one at a time
+(dagster.yaml), and the embedded Derby metastore, when there is no metastore service, admits one process.
 """
 
 from __future__ import annotations
