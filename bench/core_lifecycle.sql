@@ -8,49 +8,14 @@
 -- table), so the counts equal the pipeline's (tests/test_bench.py compares them with
 -- int_customer_months_measured). Only orders are measured: calls and complaints are not part of it.
 
--- the customers whose record is valid: the latest version of each id, with the checks of the staging
--- contract (parseable dates, a known customer type, nothing in the future)
+-- the customers whose record is valid: bench/staged_customers.sql, run first in the same timed process
+-- (orchestration/bench_reference.py: PREREQUISITES), with the month each was created in
 create or replace table customers as
-with
-
-parsed as (
-    select
-        text_value(customer_id) as customer_id,
-        lower(text_value(customer_type)) as customer_type,
-        text_value(birth_date) as birth_date_text,
-        text_value(created_at) as created_at_text,
-        business_time(text_value(created_at)) as created_at,
-        text_value(closed_at) as closed_at_text,
-        business_time(text_value(closed_at)) as closed_at,
-        text_value(updated_at) as updated_at_text,
-        business_time(text_value(updated_at)) as updated_at,
-        (_loaded_at at time zone 'UTC') at time zone 'Asia/Shanghai' as loaded_at_business,
-        _file_name,
-        _file_row_number
-    from warehouse.raw.customers
-),
-
-latest as (
-    select *
-    from parsed
-    where customer_id is not null and not (updated_at_text is not null and updated_at is null)
-    qualify row_number() over (
-        partition by customer_id order by updated_at desc nulls last, _file_name desc, _file_row_number desc
-    ) = 1
-)
-
 select
     customer_id,
     created_at,
     cast(date_trunc('month', created_at) as date) as created_month_start_date
-from latest
-where
-    created_at is not null
-    and not (closed_at_text is not null and closed_at is null)
-    and not (birth_date_text is not null and calendar_date(birth_date_text) is null)
-    and (customer_type is null or customer_type in ('individual', 'enterprise'))
-    and created_at <= loaded_at_business
-    and (closed_at is null or closed_at <= loaded_at_business);
+from staged_customers;
 
 -- the orders that are valid: the latest version of each order id, passing the staging contract's checks
 -- (parseable, known status, amounts that add up, not in the future, of a valid customer, after its creation)

@@ -1,7 +1,7 @@
--- Preparation for the staging orders reference: the staged customers (id and creation time) that an
--- order is checked against, by the rules of base_crm__customers (without its PII hashing, which the
--- orders model does not read). Timed as its own row; the orders ratio does not include it, because
--- base_crm__orders, too, reads customers that are already staged.
+-- The staged customers (id and creation time) that an order is checked against, by the rules of
+-- base_crm__customers (without its PII hashing, which the orders model does not read). Timed as its own
+-- row before the staging orders reference, whose ratio does not include it (base_crm__orders, too, reads
+-- customers that are already staged); also the first step of the core lifecycle reference, timed with it.
 
 create or replace table staged_customers as
 with

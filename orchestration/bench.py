@@ -16,7 +16,8 @@ process): plain DuckDB SQL on the raw tables of the warehouse right after ingest
 job's warehouse, after the job), attached read-only, writing into a scratch file .bench/.../reference/
 reference.duckdb, never into the measured warehouse. "core lifecycle" is the lifecycle's core (valid
 orders, customer x month spine, rolling 3/12-month windows, running counts, median purchase gap to date);
-"staging orders" is one query with the checks of base_crm__orders ("staged customers" prepares its join).
+"staging orders" is one query with the checks of base_crm__orders ("staged customers" prepares its join, and
+is also the core reference's first step).
 
 What the ratios mean (all measured in this one invocation, on the same data):
 - main job / core lifecycle reference: the job's wall time over the core reference process's wall time
