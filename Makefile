@@ -19,6 +19,7 @@ UV := $(shell command -v uv 2>/dev/null)
 
 help:
 	@echo "make run        set up, generate demo data if the landing folder is empty, run the main job on DuckDB"
+	@echo "make run FULL_REFRESH=1   the same, rebuilding the incremental models from all raw rows"
 	@echo "make test       the whole test suite (DuckDB, PostgreSQL, Spark), lint and definitions check"
 	@echo "make bench SCALE=n   benchmark the full pipeline at scale n, appending to docs/benchmarks.md"
 	@echo "make bench SCALE=n BEFORE_AFTER=lifecycle   the same without, then with, the lifecycle models"
@@ -50,7 +51,7 @@ demo-data: install
 	else echo "using the files already in $(CLM_LANDING_DIR)"; fi
 
 run: install manifest demo-data $(DAGSTER_HOME)/dagster.yaml
-	@$(PY) -m orchestration.run
+	@$(PY) -m orchestration.run $(if $(FULL_REFRESH),--full-refresh)
 
 postgres:
 	bash scripts/postgres-up.sh

@@ -61,6 +61,12 @@ class WarehouseResource(dg.ConfigurableResource):
         description="dbt vars for this run, a YAML/JSON mapping as dbt's --vars takes it, e.g. "
         "'{clv_holdout_days: 91}' (default: CLM_DBT_VARS when the code location loaded; empty: none).",
     )
+    full_refresh: bool = Field(
+        default=False,
+        description="Rebuild every incremental model from all raw rows (dbt --full-refresh) instead of the "
+        "daily incremental path: after a change of a rule threshold, the lifecycle framework or the PII salt "
+        "(docs/incremental.md).",
+    )
 
     def settings(self) -> Settings:
         return load_settings()

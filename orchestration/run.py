@@ -8,6 +8,7 @@ Uses the Dagster instance of DAGSTER_HOME when it is set (the run shows in the U
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import sys
@@ -34,8 +35,11 @@ from orchestration.run_output import (
 from orchestration.settings import load_settings
 
 
-def run_warehouse_job(instance: dg.DagsterInstance, terminal: IO[str]) -> dg.ExecuteInProcessResult:
-    """Parse the project first (the explicit manifest step), so the definitions match the models."""
+def run_warehouse_job(
+    instance: dg.DagsterInstance, terminal: IO[str], *, full_refresh: bool = False
+) -> dg.ExecuteInProcessResult:
+    """Parse the project first (the explicit manifest step), so the definitions match the models. The
+    incremental models take only what new files change, unless `full_refresh` (docs/incremental.md)."""
     build_manifest()
     manifest = load_manifest()
     job = build_definitions(manifest).resolve_job_def(WAREHOUSE_JOB)
@@ -49,7 +53,10 @@ def run_warehouse_job(instance: dg.DagsterInstance, terminal: IO[str]) -> dg.Exe
         instance=instance,
         raise_on_error=False,
         tags=this_process_tags(),
-        run_config={"loggers": {"console": {"config": {"log_level": "DEBUG"}}, PROGRESS_LOGGER: {}}},
+        run_config={
+            "loggers": {"console": {"config": {"log_level": "DEBUG"}}, PROGRESS_LOGGER: {}},
+            "resources": {"warehouse": {"config": {"full_refresh": full_refresh}}},
+        },
     )
 
 
@@ -60,18 +67,30 @@ def _instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.ephemeral()
 
 
-def main() -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m orchestration.run", description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild every incremental model from all raw rows (after a rule, framework or salt change)",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     # SIGTERM stops the run the way Ctrl-C does: the step in progress is interrupted (dbt's subprocess
     # too), the run is reported as ended, and the DuckDB file is closed by its owner
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     settings = load_settings()
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
     log = log_path(settings.warehouse_dir)
-    print(f"warehouse_job on {settings.target}; the full log: {log}", flush=True)
+    mode = "full refresh" if args.full_refresh else "incremental where the warehouse has history"
+    print(f"warehouse_job on {settings.target} ({mode}); the full log: {log}", flush=True)
     started = time.monotonic()
     try:
         with output_to_file(log) as terminal, _instance() as instance:
-            result = run_warehouse_job(instance, terminal)
+            result = run_warehouse_job(instance, terminal, full_refresh=args.full_refresh)
             report = build_report(settings, mart_models(load_manifest()))
     except KeyboardInterrupt:
         print(f"interrupted after {elapsed(time.monotonic() - started)}: the run stopped (details in {log})")

@@ -114,6 +114,8 @@ def _build(
         args += ["--indirect-selection", "cautious"]
     if run_vars:
         args += ["--vars", json.dumps(run_vars)]
+    if warehouse.full_refresh:
+        args.append("--full-refresh")
     with _environment(DBT_INDIRECT_SELECTION=INDIRECT_SELECTION):
         invocation = dbt.cli(args, context=context)  # the selection is resolved here
     yield from invocation.stream()

@@ -1,13 +1,7 @@
-{#- A table, not a view: it computes PII hashes, and the HMAC key must not sit in a view definition. -#}
-{{ config(materialized='table') }}
+{#- A table, not a view: it computes PII hashes, and the HMAC key must not sit in a view definition.
+    Incremental by raw row (dbt_project.yml, macros/staging/staging_incremental.sql). -#}
 
 with
-
-source as (
-
-    select * from {{ source('crm', 'calls') }}
-
-),
 
 -- the one documented join of staging: a call's disposition depends on the staged customers
 -- (unknown_customer, before_customer_created); a call without customer_id is an unknown caller
@@ -18,6 +12,26 @@ staged_customers as (
         created_at as customer_created_at
     from {{ ref('base_crm__customers') }}
     where row_disposition = 'staged'
+
+),
+
+{%- if is_incremental() %}
+-- an incremental run re-decides the rows of new and stale keys only (macros/staging/staging_incremental.sql)
+keys_to_decide as (
+
+    {{ staging_new_keys(source('crm', 'calls'), 'call_id') }}
+    union
+    {{ staging_keys_with_stale_customer('call_id') }}
+
+),
+{%- endif %}
+
+source as (
+
+    select * from {{ source('crm', 'calls') }}
+    {%- if is_incremental() %}
+    where {{ staging_rows_of_keys('call_id', 'keys_to_decide') }}
+    {%- endif %}
 
 ),
 

@@ -1,13 +1,7 @@
-{#- A table: the stg view, the rejected rows and the reconciliation all read it (one evaluation). -#}
-{{ config(materialized='table') }}
+{#- A table: the stg view, the rejected rows and the reconciliation all read it (one evaluation).
+    Incremental by raw row (dbt_project.yml, macros/staging/staging_incremental.sql). -#}
 
 with
-
-source as (
-
-    select * from {{ source('crm', 'complaints') }}
-
-),
 
 -- the one documented join of staging: a complaint's disposition depends on the staged customers
 -- (unknown_customer, before_customer_created)
@@ -18,6 +12,26 @@ staged_customers as (
         created_at as customer_created_at
     from {{ ref('base_crm__customers') }}
     where row_disposition = 'staged'
+
+),
+
+{%- if is_incremental() %}
+-- an incremental run re-decides the rows of new and stale keys only (macros/staging/staging_incremental.sql)
+keys_to_decide as (
+
+    {{ staging_new_keys(source('crm', 'complaints'), 'complaint_id') }}
+    union
+    {{ staging_keys_with_stale_customer('complaint_id') }}
+
+),
+{%- endif %}
+
+source as (
+
+    select * from {{ source('crm', 'complaints') }}
+    {%- if is_incremental() %}
+    where {{ staging_rows_of_keys('complaint_id', 'keys_to_decide') }}
+    {%- endif %}
 
 ),
 

@@ -1,11 +1,34 @@
-{#- A table, not a view: it computes PII hashes, and the HMAC key must not sit in a view definition. -#}
-{{ config(materialized='table') }}
+{#- A table, not a view: it computes PII hashes, and the HMAC key must not sit in a view definition.
+    Incremental by raw row (dbt_project.yml, macros/staging/staging_incremental.sql). -#}
 
 with
+
+{%- if is_incremental() %}
+-- an incremental run re-decides the rows of new keys, and of the customers referred by one of them
+-- (their has_unknown_referrer may change) only (macros/staging/staging_incremental.sql)
+new_keys as (
+
+    {{ staging_new_keys(source('crm', 'customers'), 'customer_id') }}
+
+),
+
+keys_to_decide as (
+
+    select new_keys.customer_id from new_keys
+    union
+    select stored.customer_id
+    from {{ this }} as stored
+    where stored.referred_by_customer_id in (select new_keys.customer_id from new_keys)
+
+),
+{%- endif %}
 
 source as (
 
     select * from {{ source('crm', 'customers') }}
+    {%- if is_incremental() %}
+    where {{ staging_rows_of_keys('customer_id', 'keys_to_decide') }}
+    {%- endif %}
 
 ),
 
@@ -126,6 +149,17 @@ staged_customer_ids as (
     select customer_id as known_customer_id
     from dispositioned
     where row_disposition = 'staged'
+    {%- if is_incremental() %}
+    union all
+    -- the staged customers this run does not re-decide
+    select stored.customer_id
+    from {{ this }} as stored
+    where
+        stored.row_disposition = 'staged'
+        and stored.customer_id not in (
+            select decided.customer_id from keys_to_decide as decided where decided.customer_id is not null
+        )
+    {%- endif %}
 
 ),
 

@@ -1,14 +1,7 @@
 {#- A table: the stg view, the rejected rows and the reconciliation all read it, and the version
-    window over a million orders should run once per build, not once per reader. -#}
-{{ config(materialized='table') }}
+    window over a million orders should run once per build, not once per reader. Incremental by raw row (dbt_project.yml, macros/staging/staging_incremental.sql). -#}
 
 with
-
-source as (
-
-    select * from {{ source('crm', 'orders') }}
-
-),
 
 -- the one documented join of staging: an order's disposition depends on the staged customers
 -- (unknown_customer, before_customer_created)
@@ -19,6 +12,26 @@ staged_customers as (
         created_at as customer_created_at
     from {{ ref('base_crm__customers') }}
     where row_disposition = 'staged'
+
+),
+
+{%- if is_incremental() %}
+-- an incremental run re-decides the rows of new and stale keys only (macros/staging/staging_incremental.sql)
+keys_to_decide as (
+
+    {{ staging_new_keys(source('crm', 'orders'), 'order_id') }}
+    union
+    {{ staging_keys_with_stale_customer('order_id') }}
+
+),
+{%- endif %}
+
+source as (
+
+    select * from {{ source('crm', 'orders') }}
+    {%- if is_incremental() %}
+    where {{ staging_rows_of_keys('order_id', 'keys_to_decide') }}
+    {%- endif %}
 
 ),
 
