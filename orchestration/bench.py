@@ -58,6 +58,7 @@ from pathlib import Path
 from orchestration.bench_report import (
     CORE_REFERENCE,
     MAIN_JOB,
+    NEXT_DAY,
     STAGING_REFERENCE,
     Measurement,
     ModelTime,
@@ -247,30 +248,75 @@ def run_pipeline(scale: float, landing: Path, root: Path, skip: list[str], exclu
     return rows, models
 
 
-def job_run_results(target: Path) -> list[ModelTime]:
+def job_run_results(target: Path, earlier: set[Path] | None = None) -> list[ModelTime]:
     """The models of every dbt build of a main job run: dagster-dbt gives each invocation its own folder
-    <DBT_TARGET_PATH>/<op>-<run id>-<uuid>/ (op: one of the four dbt steps, e.g. dbt_before_clv)."""
+    <DBT_TARGET_PATH>/<op>-<run id>-<uuid>/ (op: one of the four dbt steps, e.g. dbt_before_clv); the
+    folders of earlier runs are left out."""
     models = []
-    for path in sorted(target.glob("*/run_results.json")):
+    for path in sorted(set(target.glob("*/run_results.json")) - (earlier or set())):
         models += read_run_results(path, path.parent.name.split("-")[0])
     return models
 
 
-def run_job(landing: Path, root: Path, project: Path = PROJECT_DIR) -> tuple[StepResult, list[ModelTime]]:
+def run_job(landing: Path, root: Path, project: Path = PROJECT_DIR, *, next_day: bool = False
+            ) -> tuple[StepResult, list[ModelTime]]:
     """`python -m orchestration.run` (what `make run` runs) in project, into a fresh warehouse under root,
-    with a fresh DAGSTER_HOME holding a copy of the project's dagster.yaml."""
+    with a fresh DAGSTER_HOME holding a copy of the project's dagster.yaml; with `next_day`, again on the
+    same warehouse and Dagster instance (the daily incremental run)."""
     home = root / "dagster_home"
-    _fresh(root / "warehouse", root / "target", home)
-    shutil.copy(project / "dagster.yaml", home / "dagster.yaml")
+    if not next_day:
+        _fresh(root / "warehouse", root / "target", home)
+        shutil.copy(project / "dagster.yaml", home / "dagster.yaml")
     env = dict(bench_env(landing, root), DAGSTER_HOME=str(home))
     cmd = [sys.executable, "-m", "orchestration.run"]
-    print(f"[bench] {MAIN_JOB}: python -m orchestration.run (in {project})…", flush=True)
+    name = NEXT_DAY if next_day else MAIN_JOB
+    builds_before = set((root / "target").glob("*/run_results.json"))
+    print(f"[bench] {name}: python -m orchestration.run (in {project})…", flush=True)
     seconds, peak_mb, code, output = _run_process(cmd, env, project)
     note = "`python -m orchestration.run` as `make run`: ingest, dbt build, CLV, checks, publish, report"
+    if next_day:
+        note = f"the same command after the last day's files landed: {_new_rows(env)}"
     if code != 0:
         sys.stdout.write(output[-8000:])
         note = f"FAILED (exit {code}): see the job's output; {note}"
-    return StepResult(MAIN_JOB, seconds, peak_mb, note, "job"), job_run_results(root / "target")
+    return StepResult(name, seconds, peak_mb, note, "job"), job_run_results(root / "target", builds_before)
+
+
+def last_day(landing: Path) -> str:
+    """The newest date of the daily files (<table>_YYYY-MM-DD.csv)."""
+    return max(path.stem.rsplit("_", 1)[-1] for path in landing.rglob("*_????-??-??.*"))
+
+
+def link_landing(landing: Path, into: Path, day: str, *, only_day: bool) -> int:
+    """Hard-link the landing files into `into` (same disk, no copy): every file but those of `day`, or
+    only those. The main job runs on all days but the last; the next-day run then finds the last day."""
+    linked = 0
+    for path in sorted(p for p in landing.rglob("*.*") if p.is_file()):
+        if (path.stem.rsplit("_", 1)[-1] == day) != only_day:
+            continue
+        target = into / path.relative_to(landing)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.link(path, target)
+        linked += 1
+    return linked
+
+
+def _new_rows(env: dict[str, str]) -> str:
+    """The raw rows of the files the last ingest loaded (the ledger's newest loaded_at), per table."""
+    if env.get("CLM_TARGET", "duckdb") != "duckdb":
+        return "new raw rows: see the ledger"
+    import duckdb
+
+    con = duckdb.connect(str(Path(env["CLM_WAREHOUSE_DIR"]) / "clm.duckdb"), read_only=True)
+    try:
+        rows = con.execute(
+            "select table_name, count(*), sum(row_count) from raw._load_ledger "
+            "where loaded_at >= (select max(loaded_at) - interval 10 minute from raw._load_ledger) "
+            "and status = 'loaded' group by 1 order by 1"
+        ).fetchall()
+    finally:
+        con.close()
+    return "new raw rows " + ", ".join(f"{table} {n:,} ({files} files)" for table, files, n in rows)
 
 
 def measure(label: str, scale: float, landing: Path, root: Path, mode: str, skip: list[str],
@@ -284,11 +330,18 @@ def measure(label: str, scale: float, landing: Path, root: Path, mode: str, skip
         m.rows += rows
         counts = _row_counts(bench_env(landing, root))
     if mode in ("job", "both"):
-        job, m.job_models = run_job(landing, root / "job", project)
+        # the main job on every day but the last, then the next day: the same command, incremental
+        days = root / "job" / "landing"
+        _fresh(days)
+        day = last_day(landing)
+        link_landing(landing, days, day, only_day=False)
+        job, m.job_models = run_job(days, root / "job", project)
         if references and mode == "job":
             m.rows += run_references(root / "job" / "warehouse", root / "reference")
-        m.rows.append(job)
-        counts = counts or _row_counts(bench_env(landing, root / "job"))
+        counts = counts or _row_counts(bench_env(days, root / "job"))
+        link_landing(landing, days, day, only_day=True)
+        next_day, m.next_day_models = run_job(days, root / "job", project, next_day=True)
+        m.rows += [job, next_day]
     return m, counts
 
 

@@ -18,6 +18,8 @@ from orchestration.bench import (
     PROJECT_DIR,
     imported_package,
     job_run_results,
+    last_day,
+    link_landing,
     model_names,
     ratio_text,
     run_references,
@@ -139,6 +141,7 @@ def _measurement(label: str, job_seconds: float) -> Measurement:
             StepResult("reference: staging orders", 2.0, 150.0, "", "reference", 1.6),
             StepResult("dbt run staging", 6.0, 400.0),
             StepResult("main job", job_seconds, 800.0, "", "job"),
+            StepResult("main job, next day (incremental)", job_seconds / 20, 700.0, "", "job"),
         ],
         models=[ModelTime(f"model_{i}", float(i), "dbt run staging") for i in range(12)]
         + [ModelTime("base_crm__orders", 2.0, "dbt run staging")],
@@ -147,12 +150,15 @@ def _measurement(label: str, job_seconds: float) -> Measurement:
 
 
 def test_the_ratios_divide_the_job_by_the_core_reference_and_the_model_by_the_staging_sql() -> None:
-    (job, job_value, job_bound), (model, model_value, model_bound), (peak, peak_value, _) = ratios(
-        _measurement("this run", 45.0))
+    job_ratio, model_ratio, peak_ratio, day_ratio = ratios(_measurement("this run", 45.0))
+    (job, job_value, job_bound), (model, model_value, model_bound) = job_ratio, model_ratio
+    (peak, peak_value, _), (day, day_value, day_bound) = peak_ratio, day_ratio
     assert "main job" in job and job_value == pytest.approx(4.5) and job_bound == "≤ 5"
     # the steps' execution_time (2.0 s) over the reference's SQL seconds (1.6 s), not its process wall
     assert "base_crm__orders" in model and model_value == pytest.approx(1.25) and model_bound == "≤ 1.5"
     assert "peak" in peak and peak_value == pytest.approx(4.0)
+    # the next day's incremental run over the full job of the same invocation
+    assert "next day" in day and day_value == pytest.approx(0.05) and day_bound == "≤ 0.1"
     assert ratios(Measurement("nothing"))[0][1] is None
 
 
@@ -180,6 +186,23 @@ def test_a_baseline_comparison_has_before_and_after_columns_with_ratios() -> Non
     assert "| main job / core lifecycle reference (wall) | ×9.00 | ×4.50 | ≤ 5 |" in lines
     header = "| model | before dbt steps s | before main job s | after dbt steps s | after main job s | dbt step |"
     assert header in lines
+
+
+def test_the_main_job_gets_every_day_but_the_last_and_the_next_day_run_gets_the_last(tmp_path: Path) -> None:
+    landing, days = tmp_path / "landing", tmp_path / "days"
+    files = ["orders/orders_2024-03-01.csv", "orders/orders_2024-03-02.csv", "calls/calls_2024-03-02.csv",
+             "calls/calls_2024-02-29.csv", "marketing_spend/marketing_spend_2024-03.csv"]
+    for name in files:
+        (landing / name).parent.mkdir(parents=True, exist_ok=True)
+        (landing / name).write_text(name)
+    assert last_day(landing) == "2024-03-02"
+    assert link_landing(landing, days, "2024-03-02", only_day=False) == 3
+    assert sorted(str(p.relative_to(days)) for p in days.rglob("*.csv")) == [
+        "calls/calls_2024-02-29.csv", "marketing_spend/marketing_spend_2024-03.csv", "orders/orders_2024-03-01.csv"]
+    assert link_landing(landing, days, "2024-03-02", only_day=True) == 2
+    assert sorted(str(p.relative_to(days)) for p in days.rglob("*.csv")) == sorted(files)
+    # hard links: the same file, not a copy
+    assert (days / files[1]).stat().st_ino == (landing / files[1]).stat().st_ino
 
 
 # --- the hand-written references on tiny data ---------------------------------------------------------
