@@ -4,8 +4,6 @@ inspect a finished warehouse (analyst grants, PII audit). Session-scoped: the bu
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +13,7 @@ from orchestration.engines import engine_for
 from orchestration.generate import generate
 from orchestration.ingest import ingest_all
 from orchestration.settings import Settings, load_settings
-from tests.support import PROJECT_DIR, DbtRunner
+from tests.support import DbtRunner
 
 ENGINE_TEST_SCALE = 0.01
 ENGINE_TEST_SEED = 7
@@ -46,15 +44,9 @@ def base_env(root: Path, landing: Path, target: str) -> dict[str, str]:
 
 
 def build_warehouse(env: dict[str, str]) -> BuiltWarehouse:
-    """Ingest the landing folder and run `dbt build` (seeds, models, snapshots, tests) on env's target."""
-    if env["CLM_TARGET"] == "spark":
-        # in a child process: its JVM holds the embedded metastore until it exits, and the test
-        # process opens its own session later (spark_query_session)
-        subprocess.run(
-            [sys.executable, "-m", "orchestration.ingest"], env=env, check=True, capture_output=True, cwd=PROJECT_DIR
-        )
-    else:
-        ingest_all(load_settings(env))
+    """Ingest the landing folder and run `dbt build` (seeds, models, snapshots, tests) on env's target
+    (DuckDB or PostgreSQL: Spark runs the whole job, tests/test_spark.py)."""
+    ingest_all(load_settings(env))
     dbt = DbtRunner(env)
     dbt("build")
     return BuiltWarehouse(env=env, dbt=dbt)

@@ -538,6 +538,45 @@ def test_sensor_requests_a_run_for_new_files_only(clm_env: dict[str, str], monke
     assert isinstance(sensor(dg.build_sensor_context()), dg.SkipReason)
 
 
+def test_the_full_refresh_option_reaches_every_dbt_step_and_the_daily_run_stays_incremental(
+    warehouse: dict[str, Any],
+) -> None:
+    """Launchpad → resource `warehouse` → `full_refresh: true` rebuilds the incremental models from all raw
+    rows (dbt --full-refresh); without it the same run is incremental. Both leave the same rows."""
+    manifest = warehouse["manifest"]
+    selection = [dbt_asset_key(manifest, name) for name in ("base_crm__customers", "base_crm__orders")]
+    table = "staging.base_crm__orders"
+
+    def run(full_refresh: bool) -> tuple[list[str], list[tuple]]:
+        result = (
+            warehouse["definitions"]
+            .resolve_job_def(WAREHOUSE_JOB)
+            .execute_in_process(
+                instance=warehouse["instance"],
+                asset_selection=selection,
+                run_config={"resources": {"warehouse": {"config": {"full_refresh": full_refresh}}}},
+                raise_on_error=False,
+            )
+        )
+        assert result.success, [e.step_key for e in result.all_events if e.is_step_failure]
+        commands = [
+            entry.user_message
+            for entry in warehouse["instance"].all_logs(result.run_id)
+            if "Running dbt command" in (entry.user_message or "")
+        ]
+        with duckdb.connect(str(_settings().duckdb_path), read_only=True) as conn:
+            rows = sorted(conn.execute(f"select * from {table}").fetchall(), key=repr)
+        return commands, rows
+
+    with duckdb.connect(str(_settings().duckdb_path), read_only=True) as conn:
+        built = sorted(conn.execute(f"select * from {table}").fetchall(), key=repr)
+    refreshed, refreshed_rows = run(full_refresh=True)
+    daily, daily_rows = run(full_refresh=False)
+    assert refreshed and all("--full-refresh" in command for command in refreshed)
+    assert daily and not any("--full-refresh" in command for command in daily)
+    assert refreshed_rows == built and daily_rows == built
+
+
 def test_a_runs_dbt_vars_reach_dbt_and_the_python_assets_alike(warehouse: dict[str, Any]) -> None:
     """A run's var overrides (config of resource `warehouse`, as the Launchpad sets it) are resolved once:
     dbt gets them as --vars (its calibration end moves) and the CLV asset reads the same (its holdout

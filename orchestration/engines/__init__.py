@@ -46,8 +46,8 @@ class SqlDialect:
         return f"{value} {self.regex_operator} '{pattern.replace(chr(39), chr(39) * 2)}'"
 
 
-DUCKDB_DIALECT = SqlDialect(identifier_quote='"', double_type="double precision", regex_operator="~")
-POSTGRES_DIALECT = SqlDialect(identifier_quote='"', double_type="double precision", regex_operator="~")
+# DuckDB speaks PostgreSQL's spelling of all three
+STANDARD_DIALECT = SqlDialect(identifier_quote='"', double_type="double precision", regex_operator="~")
 SPARK_DIALECT = SqlDialect(identifier_quote="`", double_type="double", regex_operator="rlike")
 
 

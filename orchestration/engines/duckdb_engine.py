@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 
 from orchestration.duckdb_connection import connect
-from orchestration.engines import DUCKDB_DIALECT
+from orchestration.engines import STANDARD_DIALECT
 from orchestration.settings import Settings
 
 if TYPE_CHECKING:
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 
 class DuckDBReader:
-    dialect = DUCKDB_DIALECT
+    dialect = STANDARD_DIALECT
 
     def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
         self.connection = connection

@@ -11,7 +11,7 @@ import pandas as pd
 import psycopg2
 from psycopg2.extras import execute_values
 
-from orchestration.engines import POSTGRES_DIALECT, frame_rows
+from orchestration.engines import STANDARD_DIALECT, frame_rows
 from orchestration.settings import Settings
 
 if TYPE_CHECKING:
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 
 class PostgresReader:
-    dialect = POSTGRES_DIALECT
+    dialect = STANDARD_DIALECT
 
     def __init__(self, connection: Any) -> None:
         self.connection = connection
