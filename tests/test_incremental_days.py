@@ -264,3 +264,30 @@ def test_ten_days_incremental_equal_a_full_refresh(engine_env: dict[str, str], g
     different = [relation for relation in full if incremental[relation] != full[relation]]
     assert different == [], different
     assert all(full[f"staging.base_crm__{table}"] for table in ("orders", "customers", "calls", "complaints"))
+
+
+def test_a_rotated_pii_salt_stops_the_incremental_run_until_a_full_refresh(
+    engine_env: dict[str, str], generated: Path
+) -> None:
+    """An incremental run would hash new rows with the new salt beside old rows hashed with the old one."""
+    env = engine_env
+    settings = load_settings(env)
+    ensure_raw_schema(settings)
+    assert land_files(generated, settings.landing_dir, until="2024-01-31") > 0
+    ingest_all(settings)
+    models = ("--select", "base_crm__customers", "base_crm__calls")
+    DbtRunner(env)("run", *models)
+    hashes = "select phone_hash from staging.base_crm__{} where phone_hash is not null order by _raw_row_id"
+    before = {table: fetch(env, hashes.format(table)) for table in ("customers", "calls")}
+    assert all(before.values())
+
+    rotated = DbtRunner({**env, "CLM_PII_SALT": "another-salt-of-the-right-length"})
+    for model in ("base_crm__customers", "base_crm__calls"):
+        failed = rotated("run", "--select", model, check=False)
+        assert failed.returncode != 0 and "another CLM_PII_SALT" in failed.stdout, failed.stdout[-2000:]
+    assert {table: fetch(env, hashes.format(table)) for table in before} == before  # nothing mixed
+
+    rotated("run", *models, "--full-refresh")
+    after = {table: fetch(env, hashes.format(table)) for table in before}
+    assert all(len(after[table]) == len(before[table]) and after[table] != before[table] for table in before)
+    rotated("run", *models)  # the next incremental run with the new salt goes through

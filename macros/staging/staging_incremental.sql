@@ -38,3 +38,30 @@
     {{ staging_text(key_column) }} in (select decided.{{ key_column }} from {{ keys_cte }} as decided)
     or {{ staging_text(key_column) }} is null
 {%- endmacro %}
+
+{#- An incremental run must not mix hashes of two PII salts (a salt rotation needs a full refresh,
+    docs/runbook.md): one stored row's phone is hashed again from its raw row with today's salt, and the
+    run stops with the command to run when the two hashes differ. -#}
+{% macro staging_guard_pii_salt(source_relation) -%}
+    {%- if execute and is_incremental() -%}
+        {%- set probe -%}
+            with probe as (
+                select stored._raw_row_id, stored.phone_hash
+                from {{ this }} as stored
+                where stored.phone_hash is not null
+                limit 1
+            )
+            select count(*)
+            from probe
+            inner join {{ source_relation }} as raw_rows
+                on probe._raw_row_id = raw_rows._raw_row_id
+            where probe.phone_hash <> {{ pii_hmac(normalize_phone('raw_rows.phone')) }}
+        {%- endset -%}
+        {%- if run_query(probe).columns[0].values()[0] > 0 -%}
+            {{ exceptions.raise_compiler_error(
+                this ~ " holds PII hashes made with another CLM_PII_SALT: an incremental run would mix two "
+                ~ "salts. Rebuild with a full refresh (make run FULL_REFRESH=1, or Launchpad: resource "
+                ~ "warehouse, full_refresh: true).") }}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}

@@ -1,6 +1,8 @@
 {#- A table, not a view: it computes PII hashes, and the HMAC key must not sit in a view definition.
     Incremental by raw row (dbt_project.yml, macros/staging/staging_incremental.sql). -#}
 
+{{ staging_guard_pii_salt(source('crm', 'customers')) }}
+
 with
 
 {%- if is_incremental() %}
