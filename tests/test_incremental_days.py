@@ -86,6 +86,9 @@ class Crafted:
         self.orders = once(generated / "orders", "order_id", "2024-02-0")
         self.customers = once(generated / "customers", "customer_id", "2024-01-0")
         self.calls = read_rows(generated / "calls" / "calls_2024-02-10.csv")
+        # a customer with orders, whose newest version will be rejected (their orders lose their customer)
+        buyers = {row["customer_id"] for path in (generated / "orders").glob("*.csv") for row in read_rows(path)}
+        self.unstaged = next(row for row in self.customers[6:] if row["customer_id"] in buyers)
 
     def order(self, index: int, **changes: str) -> dict[str, str]:
         return {**self.orders[index], **changes}
@@ -163,7 +166,7 @@ class Crafted:
         if n == 8:  # a customer's newest version is rejected: the customer is no longer staged
             return {
                 f"customers/customers_{stamp}.csv": [
-                    self.customer(4, customer_type="alien", updated_at="2024-03-04 08:00:00")
+                    {**self.unstaged, "customer_type": "alien", "updated_at": "2024-03-04 08:00:00"}
                 ]
             }
         if n == 9:  # a late status change of a January order, dated before the last processed month
@@ -233,6 +236,9 @@ def test_ten_days_incremental_equal_a_full_refresh(engine_env: dict[str, str], g
         if day == DAYS[3]:
             assert staged(env, "orders", "order_id", "O990000002") == [("rejected", "unknown_customer")]
             assert staged(env, "calls", "call_id", "K990000001") == [("rejected", "unknown_customer")]
+        if day == DAYS[6]:  # the day before the customer's newest version is rejected, their orders count
+            buyer = crafted.unstaged["customer_id"]
+            assert fetch(env, f"select count(*) from staging.stg_crm__orders where customer_id = '{buyer}'")[0][0] > 0
         if day == DAYS[5]:
             # the customer arrived: the same order and call are now decided as a full build decides them
             assert staged(env, "orders", "order_id", "O990000002") == [("staged", None)]
@@ -245,8 +251,18 @@ def test_ten_days_incremental_equal_a_full_refresh(engine_env: dict[str, str], g
     assert fetch(env, f"select status from staging.stg_crm__orders where order_id = '{returned}'") == [("returned",)]
     duplicate = crafted.order(3)["order_id"]
     assert ("rejected", "duplicate_id_same_updated_at") in staged(env, "orders", "order_id", duplicate)
-    unstaged = crafted.customer(4)["customer_id"]
+    unstaged = crafted.unstaged["customer_id"]
     assert staged(env, "customers", "customer_id", unstaged)[0] == ("rejected", "invalid_enum_value")
+    assert fetch(env, f"select count(*) from staging.stg_crm__orders where customer_id = '{unstaged}'") == [(0,)]
+    lost = (
+        "select distinct rejection_reason from staging.base_crm__orders "
+        f"where customer_id = '{unstaged}' and row_disposition <> 'superseded'"
+    )
+    assert fetch(env, lost) == [("unknown_customer",)]
+    closed = crafted.customer(0)["customer_id"]
+    assert fetch(env, f"select closed_date from staging.stg_crm__customers where customer_id = '{closed}'") == [
+        (dt.date(2024, 2, 28),)
+    ]
     referred = fetch(env, "select has_unknown_referrer from staging.base_crm__customers where customer_id = 'C9999003'")
     assert referred == [(False,)]
     twice = fetch(env, "select status from raw._load_ledger where file_name like '%_again.csv'")
