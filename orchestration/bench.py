@@ -275,7 +275,7 @@ def run_job(landing: Path, root: Path, project: Path = PROJECT_DIR, *, next_day:
     seconds, peak_mb, code, output = _run_process(cmd, env, project)
     note = "`python -m orchestration.run` as `make run`: ingest, dbt build, CLV, checks, publish, report"
     if next_day:
-        note = f"the same command after the last day's files landed: {_new_rows(env)}"
+        note = f"the same command after the last day's files landed: {_new_rows(env, last_day(landing))}"
     if code != 0:
         sys.stdout.write(output[-8000:])
         note = f"FAILED (exit {code}): see the job's output; {note}"
@@ -301,8 +301,8 @@ def link_landing(landing: Path, into: Path, day: str, *, only_day: bool) -> int:
     return linked
 
 
-def _new_rows(env: dict[str, str]) -> str:
-    """The raw rows of the files the last ingest loaded (the ledger's newest loaded_at), per table."""
+def _new_rows(env: dict[str, str], day: str) -> str:
+    """The raw rows the ledger loaded from the files of `day`, per table."""
     if env.get("CLM_TARGET", "duckdb") != "duckdb":
         return "new raw rows: see the ledger"
     import duckdb
@@ -311,8 +311,8 @@ def _new_rows(env: dict[str, str]) -> str:
     try:
         rows = con.execute(
             "select table_name, count(*), sum(row_count) from raw._load_ledger "
-            "where loaded_at >= (select max(loaded_at) - interval 10 minute from raw._load_ledger) "
-            "and status = 'loaded' group by 1 order by 1"
+            "where file_name like ? and status = 'loaded' group by 1 order by 1",
+            [f"%{day}.%"],
         ).fetchall()
     finally:
         con.close()

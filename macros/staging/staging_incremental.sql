@@ -33,6 +33,13 @@
         or stored.customer_created_at is distinct from staged_customers.customer_created_at
 {%- endmacro %}
 
+{#- The keys an order, call or complaint model re-decides: new keys and keys with a stale customer. -#}
+{% macro staging_keys_to_decide(source_relation, key_column) -%}
+    {{ staging_new_keys(source_relation, key_column) }}
+    union
+    {{ staging_keys_with_stale_customer(key_column) }}
+{%- endmacro %}
+
 {#- The source rows to decide: every row of the keys in CTE `keys_cte` and every row without a key. -#}
 {% macro staging_rows_of_keys(key_column, keys_cte) -%}
     {{ staging_text(key_column) }} in (select decided.{{ key_column }} from {{ keys_cte }} as decided)

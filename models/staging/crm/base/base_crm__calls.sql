@@ -21,9 +21,7 @@ staged_customers as (
 -- an incremental run re-decides the rows of new and stale keys only (macros/staging/staging_incremental.sql)
 keys_to_decide as (
 
-    {{ staging_new_keys(source('crm', 'calls'), 'call_id') }}
-    union
-    {{ staging_keys_with_stale_customer('call_id') }}
+    {{ staging_keys_to_decide(source('crm', 'calls'), 'call_id') }}
 
 ),
 {%- endif %}

@@ -19,9 +19,7 @@ staged_customers as (
 -- an incremental run re-decides the rows of new and stale keys only (macros/staging/staging_incremental.sql)
 keys_to_decide as (
 
-    {{ staging_new_keys(source('crm', 'orders'), 'order_id') }}
-    union
-    {{ staging_keys_with_stale_customer('order_id') }}
+    {{ staging_keys_to_decide(source('crm', 'orders'), 'order_id') }}
 
 ),
 {%- endif %}
