@@ -114,6 +114,7 @@ def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             stderr=subprocess.STDOUT,
             cwd=str(PROJECT_DIR),
             start_new_session=True,  # its own process group: webserver, daemon and code server stop together
+            preexec_fn=_interruptible,
         )
     try:
         _wait_until_up(url, proc)
@@ -138,6 +139,12 @@ def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             proc.wait()
             log = (root / "dagster_dev.log").read_text(errors="replace")[-3000:]
             raise AssertionError(f"dagster dev did not stop on Ctrl-C within {STOP_TIMEOUT_S} s:\n{log}") from None
+
+
+def _interruptible() -> None:
+    """Ctrl-C as in a terminal: a shell that starts the suite in the background (CI) leaves SIGINT ignored, and
+    `dagster dev` then never stops its webserver and daemon itself."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _wait_until_idle(url: str, timeout: float = 420) -> None:
