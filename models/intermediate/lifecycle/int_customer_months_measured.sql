@@ -19,6 +19,18 @@ customer_months as (
 
 ),
 
+month_evaluations as (
+
+    -- the three columns the window joins need, read on their own: a CTE that two passes share is
+    -- materialized whole (every activity column of every customer-month) before either pass runs
+    select
+        customer_id,
+        month_start_date,
+        evaluation_date
+    from {{ ref('int_customer_months_spined') }}
+
+),
+
 customers as (
 
     select * from {{ ref('stg_crm__customers') }}
@@ -66,16 +78,7 @@ purchase_day_medians as (
 
     -- the median gap of the history up to each purchase day, computed once per purchase day (not per
     -- month): a month reads it from its latest purchase day
-    select
-        upto.customer_id,
-        upto.day_number,
-        percentile_cont(0.5) within group (order by earlier.gap_days) as median_gap_days
-    from purchase_gaps as upto
-    inner join purchase_gaps as earlier
-        on
-            upto.customer_id = earlier.customer_id
-            and earlier.day_number <= upto.day_number
-    group by 1, 2
+    {{ running_median_gap_days('purchase_gaps') }}
 
 ),
 
@@ -89,7 +92,7 @@ month_windows as (
         cast(
             {{ dbt.dateadd('day', -spend_window_days, 'evaluation_date') }} as date
         ) as spend_window_start_date
-    from customer_months
+    from month_evaluations
 
 ),
 

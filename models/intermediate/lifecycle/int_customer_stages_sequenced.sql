@@ -33,6 +33,7 @@ measured as (
 
 rule_inputs as (
 
+    -- read from the table itself, not from the measured CTE: a CTE two passes share is materialized whole
     select
         customer_id,
         month_start_date,
@@ -41,7 +42,7 @@ rule_inputs as (
         calls,
         inbound_calls,
         answered_calls
-    from measured
+    from {{ ref('int_customer_months_measured') }}
 
 ),
 
