@@ -11,9 +11,16 @@ import duckdb
 from orchestration.settings import Settings
 
 
-def connect(settings: Settings, *, read_only: bool = False, path: Path | None = None) -> duckdb.DuckDBPyConnection:
-    """The warehouse file (or `path`), bounded by the settings; `read_only` for readers."""
-    config = settings.duckdb.config()
+def connect(
+    settings: Settings,
+    *,
+    read_only: bool = False,
+    path: Path | None = None,
+    extra_config: dict[str, str] | None = None,
+) -> duckdb.DuckDBPyConnection:
+    """The warehouse file (or another DuckDB file at `path`: the serving file), bounded by the settings;
+    `read_only` for readers; `extra_config` adds settings of that file (e.g. its storage version)."""
+    config = {**settings.duckdb.config(), **(extra_config or {})}
     if not read_only:
         settings.duckdb.temp_directory.mkdir(parents=True, exist_ok=True)
     return duckdb.connect(str(path or settings.duckdb_path), read_only=read_only, config=config)

@@ -75,3 +75,27 @@ def test_dbt_opens_duckdb_with_the_same_bound(tmp_path: Path) -> None:
     profile = (PROJECT_DIR / "profiles.yml").read_text()
     settings_block = profile.split("      settings:\n", 1)[1].split("\n    postgres:", 1)[0]
     assert "temp_directory" not in settings_block and "memory_limit" not in settings_block
+
+
+# Modules that open DuckDB themselves, and why they need not carry the warehouse's bound.
+UNBOUNDED_DUCKDB_OPENERS = {
+    "orchestration/duckdb_connection.py": "the one place that applies the bound",
+    "orchestration/assets/publish.py": "open_serving: the BI reader's connection, locked down for the reader",
+    "orchestration/bench.py": "row counts of the bench warehouse, a developer tool",
+    "orchestration/bench_reference.py": "the hand-written reference, given the bound as its own config",
+    "orchestration/compare_marts.py": "a developer tool comparing two warehouse files",
+    "orchestration/ingest/staging.py": "casts one landed Parquet file's columns to text in memory",
+}
+
+
+def test_the_project_opens_duckdb_through_the_bounded_connection() -> None:
+    """A new `duckdb.connect` in the pipeline would open the warehouse without memory_limit or a spill
+    folder: every opener is either duckdb_connection or a listed exception."""
+    openers = {
+        str(path.relative_to(PROJECT_DIR))
+        for path in (PROJECT_DIR / "orchestration").rglob("*.py")
+        if "duckdb.connect(" in path.read_text(encoding="utf-8")
+    }
+    assert openers - set(UNBOUNDED_DUCKDB_OPENERS) == set()
+    publish = (PROJECT_DIR / "orchestration/assets/publish.py").read_text(encoding="utf-8")
+    assert publish.count("duckdb.connect(") == 1  # only open_serving

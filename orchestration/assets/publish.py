@@ -30,8 +30,9 @@ from dagster import AssetExecutionContext
 
 from orchestration.assets.dbt_assets import relation_docs
 from orchestration.checks.results import blocking_failures
+from orchestration.duckdb_connection import connect
 from orchestration.engines import engine_for
-from orchestration.lifecycle_report import write_lifecycle_report
+from orchestration.lifecycle_report import render_lifecycle_report, write_lifecycle_report
 from orchestration.manifest import ManifestMissingError, load_manifest
 from orchestration.resources import WarehouseResource
 from orchestration.settings import Settings
@@ -85,11 +86,12 @@ def _comment(connection: Any, mart: str, docs: Docs) -> None:
             connection.execute(f'comment on column marts.{mart}."{column}" is {_quoted(text)}')
 
 
-def _write_serving_file(path: Path, version_dir: Path, rows: dict[str, int], version: str, docs: Docs) -> None:
-    import duckdb
-
+def _write_serving_file(
+    settings: Settings, path: Path, version_dir: Path, rows: dict[str, int], version: str, docs: Docs
+) -> None:
     path.unlink(missing_ok=True)
-    with duckdb.connect(str(path), config={"storage_compatibility_version": SERVING_STORAGE_VERSION}) as connection:
+    storage = {"storage_compatibility_version": SERVING_STORAGE_VERSION}
+    with connect(settings, path=path, extra_config=storage) as connection:  # the warehouse's memory bound
         connection.execute("create schema marts")
         for mart in rows:
             parquet = (version_dir / f"{mart}.parquet").resolve()
@@ -142,7 +144,8 @@ def publish_marts(
         version_dir = versions_dir / version
         partial.rename(version_dir)
         temporary = published / f".{SERVING_FILE}.{version}.tmp"
-        _write_serving_file(temporary, version_dir, rows, version, docs)
+        _write_serving_file(settings, temporary, version_dir, rows, version, docs)
+        page = render_lifecycle_report(settings, temporary, version)  # from exactly what is published
         os.replace(temporary, published / SERVING_FILE)  # the atomic swap
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
@@ -150,7 +153,8 @@ def publish_marts(
     current_tmp = published / ".CURRENT.tmp"
     current_tmp.write_text(version + "\n", encoding="utf-8")
     os.replace(current_tmp, published / "CURRENT")
-    write_lifecycle_report(settings, published / SERVING_FILE, version)  # from what was just published
+    if page is not None:
+        write_lifecycle_report(settings, page, version)
     _prune(versions_dir, KEEP_VERSIONS)
     return PublishResult(version=version, version_dir=version_dir, serving_path=published / SERVING_FILE, rows=rows)
 

@@ -14,10 +14,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pandas as pd
 
 from orchestration.business_picture import business_picture, rejected_rows_by_reason
+from orchestration.duckdb_connection import connect
 from orchestration.engines import engine_for
 from orchestration.lifecycle_report.data import REPORTED_MARTS, read_report_data
 from orchestration.lifecycle_report.page import render_page
@@ -49,23 +49,27 @@ def _rejected_rows(settings: Settings) -> list[dict[str, Any]]:
         return rejected_rows_by_reason(reader)
 
 
-def write_lifecycle_report(settings: Settings, serving_file: Path, version: str) -> Path | None:
-    """Render the report of a published version (its serving file) beside its Parquet and as the latest
-    report; returns the stable path of the latest one, or None when the version lacks marts it shows."""
-    published = settings.published_dir
-    connection = duckdb.connect(str(serving_file), read_only=True)
+def render_lifecycle_report(settings: Settings, serving_file: Path, version: str) -> str | None:
+    """The report page of a version, read from its serving file; None when the file lacks marts it shows
+    (a partial publish, a few marts by hand). Publish reads the new file before swapping it in: in a
+    process that still holds the old file open, DuckDB would hand the same path back as the old file."""
+    connection = connect(settings, read_only=True, path=serving_file)  # bounded like every connection
     try:
         reader = _ServingReader(connection)
         if not all(reader.relation_exists("marts", mart) for mart in REPORTED_MARTS):
-            return None  # a partial publish (a few marts, by hand): no report
+            return None
         data = read_report_data(connection)
         business = business_picture(reader)
     finally:
         connection.close()
     if business is None:
         return None
-    rejected = _rejected_rows(settings)
-    page = render_page(data, business, rejected, version)
+    return render_page(data, business, _rejected_rows(settings), version)
+
+
+def write_lifecycle_report(settings: Settings, page: str, version: str) -> Path:
+    """The page beside the version's Parquet and as the latest report; returns the latest one's path."""
+    published = settings.published_dir
     for target in (published / "versions" / version / REPORT_HTML, latest_report(settings)):
         temporary = target.with_name(f".{target.name}.tmp")
         temporary.write_text(page, encoding="utf-8")
@@ -73,4 +77,4 @@ def write_lifecycle_report(settings: Settings, serving_file: Path, version: str)
     return latest_report(settings)
 
 
-__all__ = ["REPORT_HTML", "latest_report", "write_lifecycle_report"]
+__all__ = ["REPORT_HTML", "latest_report", "render_lifecycle_report", "write_lifecycle_report"]
