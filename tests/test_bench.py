@@ -41,6 +41,7 @@ from tests.support import DbtRunner
 
 LIFECYCLE_MODELS = {
     "int_customer_months_spined", "int_customer_months_measured", "int_customer_stages_sequenced",
+    "int_customer_lifecycle_months",
     "fct_customer_lifecycle_monthly", "fct_lifecycle_transitions", "fct_stage_durations",
     "fct_stage_duration_summary", "fct_early_warning", "fct_call_list", "dim_customers",
 }

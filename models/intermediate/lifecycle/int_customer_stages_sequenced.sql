@@ -18,25 +18,21 @@
        once a segment reaches mature it stays mature until a state of step 1 ends the segment.
     No recursion: a few passes of window functions, linear in the number of customer-months.
 
-    The passes run on the seven columns the engine reads (rule_inputs), and the month's measures are
-    joined back once at the end: sorting narrow rows is what keeps this model fast at scale (the
-    measured model has ~50 columns; see docs/benchmarks.md for the before/after of this change).
+    The passes run on the columns the engine reads (rule_inputs), and the result is narrow: keys,
+    month end and the stage columns. The month's measures stay in int_customer_months_measured, and
+    readers join them where they need them (the lifecycle fact for every month, the as-of month for
+    the customer dimension and early warning): sorting and writing narrow rows is what keeps this
+    model fast at scale (docs/DECISIONS.md, "The stage engine writes narrow rows").
 -#}
 
 with
 
-measured as (
-
-    select * from {{ ref('int_customer_months_measured') }}
-
-),
-
 rule_inputs as (
 
-    -- read from the table itself, not from the measured CTE: a CTE two passes share is materialized whole
     select
         customer_id,
         month_start_date,
+        month_end_date,
         rule_stage_code,
         purchase_days_to_date,
         calls,
@@ -184,6 +180,7 @@ spells as (
     select
         customer_id,
         month_start_date,
+        month_end_date,
         period_number,
         stage_code,
         previous_stage_code,
@@ -209,24 +206,6 @@ spells as (
         end as prospect_status
     from spell_starts
 
-),
-
-final as (
-
-    select
-        measured.*,
-        spells.period_number,
-        spells.stage_code,
-        spells.previous_stage_code,
-        spells.months_in_stage,
-        spells.stage_started_date,
-        spells.prospect_status
-    from measured
-    inner join spells
-        on
-            measured.customer_id = spells.customer_id
-            and measured.month_start_date = spells.month_start_date
-
 )
 
-select * from final
+select * from spells

@@ -22,7 +22,7 @@ as_of_dates as (
 
 stages as (
 
-    select * from {{ ref('int_customer_stages_sequenced') }}
+    select * from {{ ref('int_customer_lifecycle_months') }}
 
 ),
 
@@ -50,14 +50,13 @@ current_stages as (
 
 lifetime_activity as (
 
-    -- from the table itself, not from the stages CTE: a CTE two passes share is materialized whole
     select
         customer_id,
         sum(net_spend_amount) as net_spend_to_date_amount,
         sum(returned_orders) as returned_orders_to_date,
         sum(calls) as calls_to_date,
         sum(complaints) as complaints_to_date
-    from {{ ref('int_customer_stages_sequenced') }}
+    from {{ ref('int_customer_months_measured') }}
     group by 1
 
 ),

@@ -1,7 +1,8 @@
 {#-
     The monthly lifecycle snapshot fact (DOMAIN.md §4): one row per customer per month from the
     customer's creation to the as-of month. The whole history is recomputed set-based upstream
-    (int_customer_stages_sequenced: the dynamics are path-dependent), so this model only decides
+    (int_customer_stages_sequenced: the dynamics are path-dependent; read with the month's measures
+    through int_customer_lifecycle_months), so this model only decides
     which months to (re)write:
       - full refresh: every month;
       - incremental: the last var lifecycle_lookback_months months already present and any newer
@@ -26,7 +27,7 @@ with
 
 stages as (
 
-    select * from {{ ref('int_customer_stages_sequenced') }}
+    select * from {{ ref('int_customer_lifecycle_months') }}
 
 ),
 
