@@ -67,14 +67,13 @@ def render_lifecycle_report(settings: Settings, serving_file: Path, version: str
     return render_page(data, business, _rejected_rows(settings), version)
 
 
-def write_lifecycle_report(settings: Settings, page: str, version: str) -> Path:
-    """The page beside the version's Parquet and as the latest report; returns the latest one's path."""
+def write_lifecycle_report(settings: Settings, page: str, version: str) -> None:
+    """The page beside the version's Parquet and as the latest report (latest_report)."""
     published = settings.published_dir
     for target in (published / "versions" / version / REPORT_HTML, latest_report(settings)):
         temporary = target.with_name(f".{target.name}.tmp")
         temporary.write_text(page, encoding="utf-8")
         os.replace(temporary, target)  # a reader sees the old or the new page, never half of one
-    return latest_report(settings)
 
 
 __all__ = ["REPORT_HTML", "latest_report", "render_lifecycle_report", "write_lifecycle_report"]
