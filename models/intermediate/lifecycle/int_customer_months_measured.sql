@@ -7,15 +7,27 @@
     are one purchase occasion (the same definition the BG/NBD summary uses), so cadence, "two or more
     completed orders" and "orders in the trailing 12 months" cannot be inflated by split baskets.
     A returned order is not completed (staging keeps its latest status), so it never counts.
+    Incremental: the months of changed customers and the recent months (macros/incremental/customer_months.sql).
 -#}
 
-{%- set spend_window_days = var('decline_spend_window_days') -%}
+{{ config(
+    materialized=('table' if target.type == 'spark' else 'incremental'),
+    incremental_strategy='append',
+    pre_hook="{{ delete_customer_months_in_scope() }}",
+    post_hook="{{ record_customer_months_watermark() }}",
+    on_schema_change='fail',
+) }}
+
+-- depends_on: {{ ref('int_customer_change_stamps') }}
+
+{%- set spend_window_days = var('decline_spend_window_days') %}
 
 with
 
 customer_months as (
 
     select * from {{ ref('int_customer_months_spined') }}
+    where {{ customer_month_in_scope() }}
 
 ),
 
@@ -28,6 +40,7 @@ month_evaluations as (
         month_start_date,
         evaluation_date
     from {{ ref('int_customer_months_spined') }}
+    where {{ customer_month_in_scope() }}
 
 ),
 

@@ -2,8 +2,19 @@
     One row per customer and calendar month, from the month the customer record was created to the
     as-of month (DOMAIN.md §4: stages are evaluated at each period end), with what happened in that
     month (int_customer_activity_monthly). Events after the as-of date are ignored, so a past
-    as_of_date rebuilds history as it was.
+    as_of_date rebuilds history as it was. Incremental: the months of changed customers and the recent
+    months (macros/incremental/customer_months.sql).
 -#}
+
+{{ config(
+    materialized=('table' if target.type == 'spark' else 'incremental'),
+    incremental_strategy='append',
+    pre_hook="{{ delete_customer_months_in_scope() }}",
+    post_hook="{{ record_customer_months_watermark() }}",
+    on_schema_change='fail',
+) }}
+
+-- depends_on: {{ ref('int_customer_change_stamps') }}
 
 with
 
@@ -83,6 +94,7 @@ joined as (
         on
             customers_in_scope.customer_id = activity.customer_id
             and calendar_months.month_start_date = activity.month_start_date
+    where {{ customer_month_in_scope('customers_in_scope.customer_id', 'calendar_months.month_start_date') }}
 
 ),
 

@@ -4,7 +4,18 @@
     lifecycle spine, the monthly KPIs, the cash flows and the churn analysis all read their monthly
     totals here. Orders count by their latest status (a returned order is not completed); calls from
     unknown callers (no customer_id) belong to no customer; complaints are dated by the day opened.
+    Incremental: the months of changed customers and the recent months (macros/incremental/customer_months.sql).
 -#}
+
+{{ config(
+    materialized=('table' if target.type == 'spark' else 'incremental'),
+    incremental_strategy='append',
+    pre_hook="{{ delete_customer_months_in_scope() }}",
+    post_hook="{{ record_customer_months_watermark() }}",
+    on_schema_change='fail',
+) }}
+
+-- depends_on: {{ ref('int_customer_change_stamps') }}
 
 with
 
@@ -52,7 +63,9 @@ orders_monthly as (
         sum(case when orders.is_completed then orders.discount_amount else 0 end) as discount_amount
     from orders
     cross join as_of_dates
-    where orders.ordered_date <= as_of_dates.as_of_date
+    where
+        orders.ordered_date <= as_of_dates.as_of_date
+        and {{ customer_month_in_scope('orders.customer_id', 'orders.ordered_date') }}
     group by 1, 2
 
 ),
@@ -80,6 +93,7 @@ calls_monthly as (
     where
         calls.customer_id is not null
         and calls.started_date <= as_of_dates.as_of_date
+        and {{ customer_month_in_scope('calls.customer_id', 'calls.started_date') }}
     group by 1, 2
 
 ),
@@ -100,7 +114,9 @@ complaints_monthly as (
         count(complaints.satisfaction_score) as complaint_satisfaction_responses
     from complaints
     cross join as_of_dates
-    where complaints.opened_date <= as_of_dates.as_of_date
+    where
+        complaints.opened_date <= as_of_dates.as_of_date
+        and {{ customer_month_in_scope('complaints.customer_id', 'complaints.opened_date') }}
     group by 1, 2
 
 ),
@@ -113,6 +129,7 @@ conversions_monthly as (
         count(*) as outbound_sales_calls,
         sum(case when is_converted then 1 else 0 end) as converted_sales_calls
     from sales_call_conversions
+    where {{ customer_month_in_scope('customer_id', 'call_month_start_date') }}
     group by 1, 2
 
 ),

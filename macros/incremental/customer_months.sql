@@ -1,0 +1,96 @@
+{#-
+    Incremental customer-month models (docs/incremental.md). A row of customer c and month m depends on
+    c's own staged rows and on the as-of date, and only the as-of month is evaluated on the as-of date
+    (closed months on their month end). So after a run, a row can change only if
+      - c's inputs changed (int_customer_change_stamps: stamped at or after the model's last run), or
+      - m is on or after the month of the previous run's as-of date (that month is now closed, or is
+        still the as-of month evaluated on a later day; newer months appear for everyone), or
+      - the as-of date moved back (var as_of_date): then every row.
+    An incremental run deletes exactly those rows (pre-hook) and inserts them recomputed by the model's
+    own SQL, filtered by the same predicate, so the table equals a full build row for row. After every
+    run (full or incremental) a post-hook records what the model has taken in, the newest change stamp
+    and the as-of date, in the table customer_month_watermarks of the model's schema. A model without a
+    recorded watermark (its first incremental run) is recomputed whole.
+    Spark rebuilds these models as tables: there is no delete there, and the macros render nothing.
+-#}
+
+{% macro customer_months_watermarks() -%}
+    {{ return(api.Relation.create(database=this.database, schema=this.schema, identifier='customer_month_watermarks')) }}
+{%- endmacro %}
+
+{#- 'full' (a full build: every row), 'all' (incremental without a watermark: every row is deleted and
+    recomputed) or 'changed' (incremental: the rows of changed customers and of the recent months). -#}
+{% macro customer_months_rebuild() -%}
+    {%- if not is_incremental() -%}
+        {{ return('full') }}
+    {%- endif -%}
+    {%- if not execute -%}
+        {{ return('changed') }}
+    {%- endif -%}
+    {%- set watermarks = adapter.get_relation(this.database, this.schema, 'customer_month_watermarks') -%}
+    {%- if watermarks is none -%}
+        {{ return('all') }}
+    {%- endif -%}
+    {%- set recorded -%}
+        select count(*) from {{ watermarks }} where model_name = '{{ this.identifier }}'
+    {%- endset -%}
+    {{ return('changed' if run_query(recorded).columns[0].values()[0] > 0 else 'all') }}
+{%- endmacro %}
+
+{#- The rows to recompute: a predicate on the customer and month columns (of the row being filtered). -#}
+{% macro customer_month_in_scope(customer_column='customer_id', month_column='month_start_date') -%}
+    {%- set rebuild = customer_months_rebuild() -%}
+    {%- if rebuild != 'changed' -%}
+        1 = 1
+    {%- else -%}
+        {%- set watermarks = customer_months_watermarks() -%}
+        (
+            {{ customer_column }} in (
+                select stamps.customer_id
+                from {{ ref('int_customer_change_stamps') }} as stamps
+                inner join {{ watermarks }} as watermarks
+                    on watermarks.changed_through is null or stamps.changed_at >= watermarks.changed_through
+                where watermarks.model_name = '{{ this.identifier }}'
+            )
+            or {{ month_column }} >= (
+                select
+                    case
+                        -- no as-of date last time, or an earlier one now (var as_of_date): every month
+                        when watermarks.as_of_date is null or as_of_dates.as_of_date < watermarks.as_of_date
+                            then cast('0001-01-01' as date)
+                        else cast({{ dbt.date_trunc('month', 'watermarks.as_of_date') }} as date)
+                    end
+                from {{ watermarks }} as watermarks
+                cross join {{ ref('int_as_of_dates') }} as as_of_dates
+                where watermarks.model_name = '{{ this.identifier }}'
+            )
+        )
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Pre-hook: delete the rows the run recomputes. -#}
+{% macro delete_customer_months_in_scope() -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} where {{ customer_month_in_scope() }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Post-hook: record the newest change stamp and the as-of date the model now reflects. -#}
+{% macro record_customer_months_watermark() -%}
+    {%- if target.type != 'spark' -%}
+        {%- set watermarks = customer_months_watermarks() -%}
+        create table if not exists {{ watermarks }} as
+        select
+            cast('{{ this.identifier }}' as {{ dbt.type_string() }}) as model_name,
+            changed_at as changed_through,
+            cast(null as date) as as_of_date
+        from {{ ref('int_customer_change_stamps') }}
+        where 1 = 0;
+        delete from {{ watermarks }} where model_name = '{{ this.identifier }}';
+        insert into {{ watermarks }} (model_name, changed_through, as_of_date)
+        select
+            '{{ this.identifier }}',
+            (select max(stamps.changed_at) from {{ ref('int_customer_change_stamps') }} as stamps),
+            (select as_of_dates.as_of_date from {{ ref('int_as_of_dates') }} as as_of_dates)
+    {%- endif -%}
+{%- endmacro %}
