@@ -23,7 +23,27 @@
     readers join them where they need them (the lifecycle fact for every month, the as-of month for
     the customer dimension and early warning): sorting and writing narrow rows is what keeps this
     model fast at scale (docs/DECISIONS.md, "The stage engine writes narrow rows").
+
+    Incremental (macros/incremental/customer_months.sql): the months of changed customers are replayed
+    from their first period, and everyone else continues from the state stored with their last month
+    before the recomputed ones (the rule stages of that month and the one before, the running counts,
+    the fixed state, the level, the segment's highest level, the current spell). That stored row enters
+    the passes as the first row of the customer (is_stored_state) and gives each pass the value the
+    replay would have reached there, so the passes are the same on a full build (no stored rows) and on
+    an incremental run, and the table equals a full build row for row.
 -#}
+
+{{ config(
+    materialized=('table' if target.type == 'spark' else 'incremental'),
+    incremental_strategy='append',
+    pre_hook="{{ delete_customer_months_in_scope() }}",
+    post_hook="{{ record_customer_months_watermark() }}",
+    on_schema_change='fail',
+) }}
+
+-- depends_on: {{ ref('int_customer_change_stamps') }}
+
+{%- set continues_stored_states = customer_months_rebuild() == 'changed' %}
 
 with
 
@@ -39,6 +59,67 @@ rule_inputs as (
         inbound_calls,
         answered_calls
     from {{ ref('int_customer_months_measured') }}
+    where {{ customer_month_in_scope() }}
+
+),
+{%- if continues_stored_states %}
+
+stored_states as (
+
+    -- the last stored month before each customer's first recomputed month (the pre-hook deleted the
+    -- recomputed months; a customer replayed whole has none left)
+    select stored.*
+    from {{ this }} as stored
+    inner join (
+        select
+            customer_id,
+            min(month_start_date) as first_month_start_date
+        from rule_inputs
+        group by 1
+    ) as recomputed
+        on
+            stored.customer_id = recomputed.customer_id
+            and stored.month_start_date
+            = cast({{ dbt.dateadd('month', -1, 'recomputed.first_month_start_date') }} as date)
+
+),
+{%- endif %}
+
+engine_inputs as (
+
+    select
+        *,
+        false as is_stored_state,
+        cast(null as {{ dbt.type_bigint() }}) as stored_period_number,
+        cast(null as {{ dbt.type_string() }}) as stored_previous_rule_stage_code,
+        cast(null as {{ dbt.type_string() }}) as stored_fixed_stage_code,
+        cast(null as {{ dbt.type_bigint() }}) as stored_stage_level,
+        cast(null as {{ dbt.type_bigint() }}) as stored_highest_level,
+        cast(null as {{ dbt.type_bigint() }}) as stored_months_in_stage,
+        cast(null as date) as stored_stage_started_date
+    from rule_inputs
+    {%- if continues_stored_states %}
+    union all
+    -- the running counts continue from the stored totals
+    select
+        customer_id,
+        month_start_date,
+        month_end_date,
+        rule_stage_code,
+        purchase_days_to_date,
+        calls_to_date as calls,
+        inbound_calls_to_date as inbound_calls,
+        answered_calls_to_date as answered_calls,
+        true as is_stored_state,
+        period_number as stored_period_number,
+        previous_rule_stage_code as stored_previous_rule_stage_code,
+        fixed_stage_code as stored_fixed_stage_code,
+        stage_level as stored_stage_level,
+        highest_level as stored_highest_level,
+        months_in_stage as stored_months_in_stage,
+        stage_started_date as stored_stage_started_date
+    from stored_states
+    {%- endif %}
 
 ),
 
@@ -46,11 +127,16 @@ ruled as (
 
     select
         *,
-        row_number() over (partition by customer_id order by month_start_date) as period_number,
+        -- a stored state is the first row of its customer and carries its own period number
+        row_number() over (partition by customer_id order by month_start_date) - 1
+        + coalesce(first_value(stored_period_number) over (partition by customer_id order by month_start_date), 1)
+            as period_number,
         lag(rule_stage_code) over (partition by customer_id order by month_start_date)
             as previous_rule_stage_code,
-        lag(rule_stage_code, 2) over (partition by customer_id order by month_start_date)
-            as second_previous_rule_stage_code,
+        coalesce(
+            lag(rule_stage_code, 2) over (partition by customer_id order by month_start_date),
+            lag(stored_previous_rule_stage_code) over (partition by customer_id order by month_start_date)
+        ) as second_previous_rule_stage_code,
         lag(purchase_days_to_date) over (partition by customer_id order by month_start_date)
             as previous_purchase_days_to_date,
         sum(calls) over (
@@ -70,7 +156,7 @@ ruled as (
             -- declining in the first purchase period is not a decline (nothing to decline from)
             when 'declining' then 1
         end as rule_level
-    from rule_inputs
+    from engine_inputs
 
 ),
 
@@ -79,6 +165,7 @@ fixed_states as (
     select
         *,
         case
+            when is_stored_state then stored_fixed_stage_code
             when rule_stage_code = 'churned' then 'churned'
             when previous_rule_stage_code = 'churned' then 'won_back'
             -- "the next period continues as growing" (unless churned again)
@@ -108,6 +195,8 @@ offsets as (
     select
         *,
         case
+            -- the segment's lowest offset so far: the stored level is period number + that minimum
+            when is_stored_state then stored_stage_level - period_number
             when fixed_stage_code in ('churned', 'won_back', 'declining') then null
             -- recovery from declining, and the period after won_back, restart at growing
             when fixed_stage_code = 'growing' or previous_fixed_stage_code in ('declining', 'won_back')
@@ -139,7 +228,7 @@ held as (
         *,
         -- step 3: the highest level reached in the segment so far; mature (3) is the top, so "reached
         -- mature" holds the stage there
-        max(stage_level) over (
+        max(coalesce(stored_highest_level, stage_level)) over (
             partition by customer_id, segment_number
             order by month_start_date rows between unbounded preceding and current row
         ) as highest_level
@@ -185,12 +274,18 @@ spells as (
         stage_code,
         previous_stage_code,
         period_number + 1 - max(
-            case when previous_stage_code is null or previous_stage_code <> stage_code then period_number end
+            case
+                when is_stored_state then period_number + 1 - stored_months_in_stage
+                when previous_stage_code is null or previous_stage_code <> stage_code then period_number
+            end
         ) over (
             partition by customer_id order by month_start_date rows between unbounded preceding and current row
         ) as months_in_stage,
         max(
-            case when previous_stage_code is null or previous_stage_code <> stage_code then month_start_date end
+            case
+                when is_stored_state then stored_stage_started_date
+                when previous_stage_code is null or previous_stage_code <> stage_code then month_start_date
+            end
         ) over (
             partition by customer_id order by month_start_date rows between unbounded preceding and current row
         ) as stage_started_date,
@@ -203,9 +298,46 @@ spells as (
                 then 'engaged'
             when calls_to_date > 0 then 'contacted'
             else 'not_contacted'
-        end as prospect_status
+        end as prospect_status,
+        is_stored_state,
+        rule_stage_code,
+        previous_rule_stage_code,
+        purchase_days_to_date,
+        calls_to_date,
+        inbound_calls_to_date,
+        answered_calls_to_date,
+        fixed_stage_code,
+        stage_level,
+        highest_level
     from spell_starts
+
+),
+
+final as (
+
+    select
+        customer_id,
+        month_start_date,
+        month_end_date,
+        period_number,
+        stage_code,
+        previous_stage_code,
+        months_in_stage,
+        stage_started_date,
+        prospect_status,
+        -- the state an incremental run continues from (stored_states above)
+        rule_stage_code,
+        previous_rule_stage_code,
+        purchase_days_to_date,
+        calls_to_date,
+        inbound_calls_to_date,
+        answered_calls_to_date,
+        fixed_stage_code,
+        stage_level,
+        highest_level
+    from spells
+    where not is_stored_state
 
 )
 
-select * from spells
+select * from final

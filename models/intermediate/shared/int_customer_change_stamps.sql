@@ -35,11 +35,10 @@ customer_rows as (
         customer_id,
         _loaded_at as changed_at
     from {{ ref('base_crm__customers') }}
-    where
-        customer_id is not null
-        {%- if is_incremental() %}
+    where customer_id is not null
+    {% if is_incremental() -%}
         and _loaded_at >= (select max(stored.changed_at) from {{ this }} as stored)
-        {%- endif %}
+    {%- endif %}
 
 ),
 
@@ -52,15 +51,14 @@ customer_rows as (
         {{ key_column }},
         max(_loaded_at) as changed_at
     from {{ ref(table_name) }}
-    where
-        {{ key_column }} is not null
-        {%- if is_incremental() %}
+    where {{ key_column }} is not null
+    {% if is_incremental() -%}
         and {{ key_column }} in (
             select loaded.{{ key_column }}
             from {{ ref(table_name) }} as loaded
             where loaded._loaded_at >= (select max(stored.changed_at) from {{ this }} as stored)
         )
-        {%- endif %}
+    {%- endif %}
     group by 1
 
 ),
