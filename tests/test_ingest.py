@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import os
 import subprocess
@@ -393,6 +394,29 @@ def test_a_file_rewritten_in_place_is_a_new_batch(settings: Settings) -> None:
     ledger_rows = query(settings, "select status, row_count from raw._load_ledger where table_name = 'orders'")
     assert sorted(ledger_rows) == [("loaded", 3), ("loaded", 4)]
     assert query(settings, "select count(*), count(distinct _raw_row_id) from raw.orders") == [(7, 7)]
+
+
+def test_load_times_grow_in_commit_order_even_when_the_clock_steps_back(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """_loaded_at is the change stamp of the incremental customer-month models: a later load must never
+    get an earlier time, whatever the wall clock says."""
+    land_basics(settings)
+    ingest_all(settings)
+    (first,) = query(settings, "select max(_loaded_at) from raw.orders")[0]
+
+    class ClockSetBack(datetime.datetime):
+        @classmethod
+        def now(cls, tz: datetime.tzinfo | None = None) -> datetime.datetime:
+            return datetime.datetime(2001, 1, 1, tzinfo=tz)
+
+    monkeypatch.setattr("orchestration.ingest.pipeline.datetime", ClockSetBack)
+    land(settings, "calls", "calls_2024-02.csv", CALLS_CSV)
+    ingest_all(settings)
+    (second,) = query(settings, "select max(_loaded_at) from raw.calls")[0]
+    assert second == first + datetime.timedelta(microseconds=1)
+    loaded = query(settings, "select loaded_at from raw._load_ledger where file_name like '%calls_2024-02.csv'")
+    assert loaded == [(second,)]
 
 
 def test_header_names_must_not_repeat_a_contract_column(clm_env: dict[str, str]) -> None:

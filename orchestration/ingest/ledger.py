@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from orchestration.ingest.discovery import LandedFile
 from orchestration.ingest.inspection import FileHeader
@@ -92,7 +92,10 @@ class LedgerIndex:
         self.by_key: dict[tuple[str, str], LedgerEntry] = {}
         self.by_name: dict[str, list[LedgerEntry]] = {}
         self.loaded_sha: dict[tuple[str, str], str] = {}  # (table, sha) -> file_name that loaded it
+        self.latest_loaded_at: datetime | None = None
         for entry in entries:
+            if self.latest_loaded_at is None or entry.loaded_at > self.latest_loaded_at:
+                self.latest_loaded_at = entry.loaded_at
             self.by_key[(entry.file_name, entry.file_sha256)] = entry
             self.by_name.setdefault(entry.file_name, []).append(entry)
             if entry.status == LOADED:
@@ -107,6 +110,15 @@ class LedgerIndex:
 
     def recorded(self, landed: LandedFile, sha256: str) -> LedgerEntry | None:
         return self.by_key.get((landed.file_name, sha256))
+
+    def next_load_time(self, now: datetime) -> datetime:
+        """The `_loaded_at` of the next load: now, but always after every recorded load. Loads hold the
+        warehouse's write lock (DuckDB) or the ingest advisory lock (PostgreSQL) and read the ledger inside
+        it, so load times grow in commit order even if the clock steps back: the customer-month models use
+        them as change stamps (int_customer_change_stamps)."""
+        if self.latest_loaded_at is not None and now <= self.latest_loaded_at:
+            return self.latest_loaded_at + timedelta(microseconds=1)
+        return now
 
 
 @dataclass(frozen=True)

@@ -152,7 +152,7 @@ def _ingest(settings: Settings, tables: list[str]) -> dict[str, list[FileLoad]]:
             staged[table] = stage_table(table, [p for p in plans[table] if p.status == LOADED])
             log.info("parsed %d rows of %s in %.2fs", staged[table].rows.num_rows, table, time.perf_counter() - step)
         warehouse.ensure_raw_schema()
-        loaded_at = datetime.now(UTC).replace(tzinfo=None)
+        loaded_at = ledger.next_load_time(datetime.now(UTC).replace(tzinfo=None))
         results: dict[str, list[FileLoad]] = {}
         for table in tables:
             loads = [_file_load(p, staged[table].row_counts) for p in plans[table]]
