@@ -2,7 +2,7 @@
     Incremental customer-month models (docs/incremental.md). A row of customer c and month m depends on
     c's own staged rows and on the as-of date, and only the as-of month is evaluated on the as-of date
     (closed months on their month end). So after a run, a row can change only if
-      - c's inputs changed (int_customer_change_stamps: stamped at or after the model's last run), or
+      - c's inputs changed (int_customer_change_stamps: stamped after the model's last run), or
       - m is on or after the month of the previous run's as-of date (that month is now closed, or is
         still the as-of month evaluated on a later day; newer months appear for everyone), or
       - the as-of date moved back (var as_of_date): then every row.
@@ -37,8 +37,9 @@
     {{ return('changed' if run_query(recorded).columns[0].values()[0] > 0 else 'all') }}
 {%- endmacro %}
 
-{#- The rows to recompute: a predicate on the customer and month columns (of the row being filtered). -#}
-{% macro customer_month_in_scope(customer_column='customer_id', month_column='month_start_date') -%}
+{#- The rows to recompute: a predicate on the customer and month columns (of the row being filtered);
+    months_before widens the recent months (the lifecycle fact rewrites its lookback months). -#}
+{% macro customer_month_in_scope(customer_column='customer_id', month_column='month_start_date', months_before=0) -%}
     {%- set rebuild = customer_months_rebuild() -%}
     {%- if rebuild != 'changed' -%}
         1 = 1
@@ -49,7 +50,7 @@
                 select stamps.customer_id
                 from {{ ref('int_customer_change_stamps') }} as stamps
                 inner join {{ watermarks }} as watermarks
-                    on watermarks.changed_through is null or stamps.changed_at >= watermarks.changed_through
+                    on watermarks.changed_through is null or stamps.changed_at > watermarks.changed_through
                 where watermarks.model_name = '{{ this.identifier }}'
             )
             or {{ month_column }} >= (
@@ -58,7 +59,9 @@
                         -- no as-of date last time, or an earlier one now (var as_of_date): every month
                         when watermarks.as_of_date is null or as_of_dates.as_of_date < watermarks.as_of_date
                             then cast('0001-01-01' as date)
-                        else cast({{ dbt.date_trunc('month', 'watermarks.as_of_date') }} as date)
+                        else cast({{ dbt.dateadd(
+                            'month', -months_before, dbt.date_trunc('month', 'watermarks.as_of_date')
+                        ) }} as date)
                     end
                 from {{ watermarks }} as watermarks
                 cross join {{ ref('int_as_of_dates') }} as as_of_dates
@@ -69,9 +72,9 @@
 {%- endmacro %}
 
 {#- Pre-hook: delete the rows the run recomputes. -#}
-{% macro delete_customer_months_in_scope() -%}
+{% macro delete_customer_months_in_scope(months_before=0) -%}
     {%- if is_incremental() -%}
-        delete from {{ this }} where {{ customer_month_in_scope() }}
+        delete from {{ this }} where {{ customer_month_in_scope(months_before=months_before) }}
     {%- endif -%}
 {%- endmacro %}
 

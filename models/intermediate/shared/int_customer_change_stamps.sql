@@ -10,7 +10,7 @@
     customer row that changed it stamps the customer. The stamp depends only on the base tables, so a
     full build and a chain of incremental runs compute the same table. The customer-month models
     recompute the customers stamped since their own last run (macros/incremental/customer_months.sql).
-    Incremental: the keys with a row loaded at or after the newest stored stamp are stamped again, and
+    Incremental: the keys with a row loaded after the newest stored stamp are stamped again, and
     a customer keeps the greater of the stored and the new stamp (stamps only grow).
 -#}
 
@@ -37,7 +37,7 @@ customer_rows as (
     from {{ ref('base_crm__customers') }}
     where customer_id is not null
     {% if is_incremental() -%}
-        and _loaded_at >= (select max(stored.changed_at) from {{ this }} as stored)
+        and _loaded_at > (select max(stored.changed_at) from {{ this }} as stored)
     {%- endif %}
 
 ),
@@ -56,7 +56,7 @@ customer_rows as (
         and {{ key_column }} in (
             select loaded.{{ key_column }}
             from {{ ref(table_name) }} as loaded
-            where loaded._loaded_at >= (select max(stored.changed_at) from {{ this }} as stored)
+            where loaded._loaded_at > (select max(stored.changed_at) from {{ this }} as stored)
         )
     {%- endif %}
     group by 1

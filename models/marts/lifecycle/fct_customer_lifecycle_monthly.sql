@@ -3,25 +3,40 @@
     customer's creation to the as-of month. The whole history is recomputed set-based upstream
     (int_customer_stages_sequenced: the dynamics are path-dependent; read with the month's measures
     through int_customer_lifecycle_months), so this model only decides
-    which months to (re)write:
+    which rows to (re)write:
       - full refresh: every month;
-      - incremental: the last var lifecycle_lookback_months months already present and any newer
-        ones (a row depends only on data up to its evaluation date, so older months cannot change
-        unless late data arrives for them: backfill those);
+      - incremental on DuckDB and PostgreSQL: every month of the customers whose inputs changed since
+        the last run (late data, however old: macros/incremental/customer_months.sql), and every
+        customer's last var lifecycle_lookback_months months up to the as-of month of the last run,
+        and any newer ones (a row depends only on its customer's data up to its evaluation date);
+      - incremental on Spark: the lookback months and any newer ones, by month partition
+        (insert_overwrite; late data older than that: backfill);
       - backfill (vars lifecycle_backfill_start_month / _end_month set): exactly those months.
-    Months are replaced whole (delete+insert on the month on DuckDB and PostgreSQL, insert_overwrite
-    of the month partition on Spark), so a rewritten month never keeps stale rows.
+    Months are replaced whole on a backfill and on Spark (delete+insert on the month, insert_overwrite
+    of the month partition), so a rewritten month never keeps stale rows; the rows of a changed
+    customer are deleted whole before they are written again.
     Changing lifecycle_framework (labels) needs a full refresh.
 -#}
 
+{%- set by_customer = target.type != 'spark' and var('lifecycle_backfill_start_month') is none %}
+
 {{ config(
     materialized='incremental',
-    incremental_strategy=('insert_overwrite' if target.type == 'spark' else 'delete+insert'),
-    unique_key=(none if target.type == 'spark' else 'month_start_date'),
+    incremental_strategy=(
+        'insert_overwrite' if target.type == 'spark' else ('append' if by_customer else 'delete+insert')
+    ),
+    unique_key=(none if target.type == 'spark' or by_customer else 'month_start_date'),
     partition_by=(['month_start_date'] if target.type == 'spark' else none),
     file_format=('parquet' if target.type == 'spark' else none),
+    pre_hook=(
+        ["{{ delete_customer_months_in_scope(months_before=var('lifecycle_lookback_months') - 1) }}"]
+        if by_customer else []
+    ),
+    post_hook=(["{{ record_customer_months_watermark() }}"] if by_customer else []),
     on_schema_change='fail',
 ) }}
+
+-- depends_on: {{ ref('int_customer_change_stamps') }}
 
 with
 
@@ -46,6 +61,8 @@ stages_in_scope as (
     where
         month_start_date >= cast('{{ var("lifecycle_backfill_start_month") }}' as date)
         and month_start_date <= cast('{{ var("lifecycle_backfill_end_month") }}' as date)
+    {%- elif by_customer %}
+    where {{ customer_month_in_scope(months_before=var('lifecycle_lookback_months') - 1) }}
     {%- else %}
     where month_start_date > (
         select
