@@ -34,6 +34,13 @@ DAYS = [FIRST_DAY + dt.timedelta(days=n) for n in range(1, 11)]
 LATE_CUSTOMER = "C9999001"
 LATE_REFERRER = "C9999002"
 DAILY_PATH = ["staging", f"+{FACT}"]
+CUSTOMER_MONTH_MODELS = (  # incremental by changed customer and recent month (macros/incremental/customer_months.sql)
+    "int_customer_activity_monthly",
+    "int_customer_months_spined",
+    "int_customer_months_measured",
+    "int_customer_stages_sequenced",
+    FACT,
+)
 
 
 @pytest.fixture(scope="module")
@@ -280,6 +287,11 @@ def test_ten_days_incremental_equal_a_full_refresh(engine_env: dict[str, str], g
     different = [relation for relation in full if incremental[relation] != full[relation]]
     assert different == [], different
     assert all(full[f"staging.base_crm__{table}"] for table in ("orders", "customers", "calls", "complaints"))
+    # every incremental customer-month model recorded what it took in, beside the stamps, not among the marts
+    recorded = fetch(env, "select model_name from intermediate.customer_month_watermarks order by 1")
+    assert recorded == [(name,) for name in sorted(CUSTOMER_MONTH_MODELS)]
+    stray = "select count(*) from information_schema.tables where table_name = 'customer_month_watermarks'"
+    assert fetch(env, stray) == [(1,)]
 
 
 def test_a_rotated_pii_salt_stops_the_incremental_run_until_a_full_refresh(

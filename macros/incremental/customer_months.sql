@@ -9,13 +9,16 @@
     An incremental run deletes exactly those rows (pre-hook) and inserts them recomputed by the model's
     own SQL, filtered by the same predicate, so the table equals a full build row for row. After every
     run (full or incremental) a post-hook records what the model has taken in, the newest change stamp
-    and the as-of date, in the table customer_month_watermarks of the model's schema. A model without a
+    and the as-of date, in the table intermediate.customer_month_watermarks. A model without a
     recorded watermark (its first incremental run) is recomputed whole.
     Spark rebuilds these models as tables: there is no delete there, and the macros render nothing.
 -#}
 
+{#- One table for every incremental customer-month model, beside the change stamps (intermediate): a mart
+    model records there too, so the marts schema holds only marts. -#}
 {% macro customer_months_watermarks() -%}
-    {{ return(api.Relation.create(database=this.database, schema=this.schema, identifier='customer_month_watermarks')) }}
+    {%- set stamps = ref('int_customer_change_stamps') -%}
+    {{ return(api.Relation.create(database=stamps.database, schema=stamps.schema, identifier='customer_month_watermarks')) }}
 {%- endmacro %}
 
 {#- 'full' (a full build: every row), 'all' (incremental without a watermark: every row is deleted and
@@ -27,7 +30,8 @@
     {%- if not execute -%}
         {{ return('changed') }}
     {%- endif -%}
-    {%- set watermarks = adapter.get_relation(this.database, this.schema, 'customer_month_watermarks') -%}
+    {%- set expected = customer_months_watermarks() -%}
+    {%- set watermarks = adapter.get_relation(expected.database, expected.schema, expected.identifier) -%}
     {%- if watermarks is none -%}
         {{ return('all') }}
     {%- endif -%}
