@@ -52,7 +52,7 @@
         (
             {{ customer_column }} in (
                 select stamps.customer_id
-                from {{ ref('int_customer_change_stamps') }} as stamps
+                from (select customer_id, changed_at from {{ ref('int_customer_change_stamps') }}) as stamps
                 inner join {{ watermarks }} as watermarks
                     on watermarks.changed_through is null or stamps.changed_at > watermarks.changed_through
                 where watermarks.model_name = '{{ this.identifier }}'
@@ -68,7 +68,7 @@
                         ) }} as date)
                     end
                 from {{ watermarks }} as watermarks
-                cross join {{ ref('int_as_of_dates') }} as as_of_dates
+                cross join (select as_of_date from {{ ref('int_as_of_dates') }}) as as_of_dates
                 where watermarks.model_name = '{{ this.identifier }}'
             )
         )
@@ -97,7 +97,7 @@
         insert into {{ watermarks }} (model_name, changed_through, as_of_date)
         select
             '{{ this.identifier }}',
-            (select max(stamps.changed_at) from {{ ref('int_customer_change_stamps') }} as stamps),
-            (select as_of_dates.as_of_date from {{ ref('int_as_of_dates') }} as as_of_dates)
+            (select max(changed_at) from {{ ref('int_customer_change_stamps') }}),
+            (select max(as_of_date) from {{ ref('int_as_of_dates') }})
     {%- endif -%}
 {%- endmacro %}

@@ -44,18 +44,28 @@ customer_rows as (
 
 {%- for table_name, key_column in keyed_tables %}
 
+{{ table_name }}_versions as (
+
+    select
+        {{ key_column }},
+        customer_id,
+        _loaded_at
+    from {{ ref(table_name) }}
+
+),
+
 {{ table_name }}_key_stamps as (
 
     -- the newest load of any version of each key (of the keys loaded since the last run, when incremental)
     select
         {{ key_column }},
         max(_loaded_at) as changed_at
-    from {{ ref(table_name) }}
+    from {{ table_name }}_versions
     where {{ key_column }} is not null
     {% if is_incremental() -%}
         and {{ key_column }} in (
             select loaded.{{ key_column }}
-            from {{ ref(table_name) }} as loaded
+            from {{ table_name }}_versions as loaded
             where loaded._loaded_at > (select max(stored.changed_at) from {{ this }} as stored)
         )
     {%- endif %}
@@ -69,7 +79,7 @@ customer_rows as (
     select
         versions.customer_id,
         max(key_stamps.changed_at) as changed_at
-    from {{ ref(table_name) }} as versions
+    from {{ table_name }}_versions as versions
     inner join {{ table_name }}_key_stamps as key_stamps
         on versions.{{ key_column }} = key_stamps.{{ key_column }}
     where versions.customer_id is not null
