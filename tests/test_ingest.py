@@ -8,6 +8,8 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -16,6 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from orchestration.contract import LOAD_METADATA_COLUMNS, RAW_TABLES
+from orchestration.engines import engine_for
 from orchestration.ingest import (
     FileLoad,
     MissingLandingFolderError,
@@ -417,6 +420,24 @@ def test_load_times_grow_in_commit_order_even_when_the_clock_steps_back(
     assert second == first + datetime.timedelta(microseconds=1)
     loaded = query(settings, "select loaded_at from raw._load_ledger where file_name like '%calls_2024-02.csv'")
     assert loaded == [(second,)]
+
+
+def test_a_load_waits_while_a_dbt_build_holds_the_loads_on_postgres(pg_env: dict[str, str]) -> None:
+    """A dbt step holds the loads (Engine.loads_held) so it never stages half a load: a shell ingest started
+    meanwhile must wait for it, then load everything."""
+    settings = load_settings(pg_env)
+    land_basics(settings)
+    ingest_all(settings)
+    land(settings, "calls", "calls_2024-02.csv", CALLS_CSV)
+    loading = ThreadPoolExecutor(max_workers=1)
+    with engine_for(settings).loads_held():
+        waiting = loading.submit(ingest_all, settings)
+        time.sleep(3)
+        assert not waiting.done(), "a load ran while a build held the loads"
+        assert query(settings, "select count(*) from raw.calls") == [(0,)]
+    waiting.result(timeout=60)
+    loading.shutdown()
+    assert query(settings, "select count(*) from raw.calls") == [(1,)]
 
 
 def test_header_names_must_not_repeat_a_contract_column(clm_env: dict[str, str]) -> None:

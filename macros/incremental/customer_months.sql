@@ -21,6 +21,19 @@
     {{ return(api.Relation.create(database=stamps.database, schema=stamps.schema, identifier='customer_month_watermarks')) }}
 {%- endmacro %}
 
+{#- The config of an incremental customer-month model of the chain: delete (pre-hook) and append the rows in
+    scope, record the watermark (post-hook); a table on Spark. A model calls {{ config(**customer_month_model_config()) }}
+    and names its dependency on the change stamps (-- depends_on), which the hooks read. -#}
+{% macro customer_month_model_config() -%}
+    {{ return({
+        'materialized': 'table' if target.type == 'spark' else 'incremental',
+        'incremental_strategy': 'append',
+        'pre_hook': '{{ delete_customer_months_in_scope() }}',
+        'post_hook': '{{ record_customer_months_watermark() }}',
+        'on_schema_change': 'fail',
+    }) }}
+{%- endmacro %}
+
 {#- 'full' (a full build: every row), 'all' (incremental without a watermark: every row is deleted and
     recomputed) or 'changed' (incremental: the rows of changed customers and of the recent months). -#}
 {% macro customer_months_rebuild() -%}

@@ -24,6 +24,7 @@ from dagster import AssetExecutionContext
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from orchestration.checks.dbt_test_descriptions import dbt_test_description
+from orchestration.engines import engine_for
 from orchestration.lifecycle_months import (
     LIFECYCLE_MODEL,
     backfill_vars,
@@ -116,9 +117,11 @@ def _build(
         args += ["--vars", json.dumps(run_vars)]
     if warehouse.full_refresh:
         args.append("--full-refresh")
-    with _environment(DBT_INDIRECT_SELECTION=INDIRECT_SELECTION):
-        invocation = dbt.cli(args, context=context)  # the selection is resolved here
-    yield from invocation.stream()
+    # no load commits while dbt stages and stamps changes (docs/incremental.md, "Change stamps")
+    with engine_for(warehouse.settings()).loads_held():
+        with _environment(DBT_INDIRECT_SELECTION=INDIRECT_SELECTION):
+            invocation = dbt.cli(args, context=context)  # the selection is resolved here
+        yield from invocation.stream()
     if builds_lifecycle and not partitioned:
         yield from _lifecycle_months_materialized(context, warehouse, lifecycle_key)
 

@@ -101,6 +101,11 @@ class Engine(Protocol):
         """The ingest ledger, read without taking the writer's lock and without creating anything."""
         ...
 
+    def loads_held(self) -> AbstractContextManager[None]:
+        """No load commits while this is held: a dbt build holds it, so it sees each load whole or not at all
+        (the change stamps of docs/incremental.md rely on it). A load started meanwhile waits."""
+        ...
+
 
 def engine_for(settings: Settings) -> Engine:
     """The adapter of `settings.target`."""

@@ -109,6 +109,9 @@ class DuckDBEngine:
         with DuckDBWarehouse.open(self.settings) as loader:
             yield loader
 
+    def loads_held(self) -> AbstractContextManager[None]:
+        return nullcontext()  # dbt holds the file's write lock for the whole build: no load can commit
+
     def read_ledger(self) -> list[LedgerEntry]:
         from orchestration.ingest.duckdb_loader import read_ledger_readonly
 

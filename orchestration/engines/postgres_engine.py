@@ -108,6 +108,11 @@ class PostgresEngine:
         with PostgresWarehouse.open(self.settings) as loader:
             yield loader
 
+    def loads_held(self) -> AbstractContextManager[None]:
+        from orchestration.ingest.postgres_loader import ingest_lock
+
+        return ingest_lock(self.settings)  # the lock every load holds: a load waits until the build ends
+
     def read_ledger(self) -> list[LedgerEntry]:
         from orchestration.ingest.postgres_loader import read_ledger_readonly
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -100,6 +100,9 @@ class SparkEngine:
 
         with SparkWarehouse.open(self.settings) as loader:
             yield loader
+
+    def loads_held(self) -> AbstractContextManager[None]:
+        return nullcontext()  # Spark rebuilds every model whole from the raw tables: there are no change stamps
 
     def read_ledger(self) -> list[LedgerEntry]:
         from orchestration.ingest.spark_loader import read_ledger_readonly

@@ -2,8 +2,9 @@
 identical text) are written to a temporary CSV by an in-memory DuckDB and streamed with
 `COPY ... FROM STDIN`; each table's rows and ledger rows commit together.
 
-Concurrent loads are serialised by a session advisory lock; the ledger's primary key is the last line
-of defence (a second load of the same file fails at insert and rolls back its rows).
+Concurrent loads are serialised by a session advisory lock, which a dbt build also holds (`ingest_lock`:
+a load never commits while dbt stages); the ledger's primary key is the last line of defence (a second
+load of the same file fails at insert and rolls back its rows).
 """
 
 from __future__ import annotations
@@ -56,6 +57,26 @@ def read_ledger_readonly(settings: Settings) -> list[LedgerEntry]:
         conn.close()
 
 
+@contextmanager
+def _locked_session(settings: Settings) -> Iterator[psycopg2.extensions.connection]:
+    """A session holding the ingest advisory lock (waiting for it); closing the session releases it."""
+    conn = _connect(settings)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute("select pg_advisory_lock(%s)", (INGEST_LOCK_KEY,))
+        yield conn
+    finally:
+        conn.close()
+
+
+@contextmanager
+def ingest_lock(settings: Settings) -> Iterator[None]:
+    """Held by a dbt build: no load commits until it ends (a load started meanwhile waits)."""
+    with _locked_session(settings):
+        yield
+
+
 class PostgresWarehouse:
     def __init__(self, settings: Settings, conn: psycopg2.extensions.connection, tmp: Path):
         self.settings = settings
@@ -65,16 +86,9 @@ class PostgresWarehouse:
     @classmethod
     @contextmanager
     def open(cls, settings: Settings) -> Iterator[PostgresWarehouse]:
-        conn = _connect(settings)
-        conn.autocommit = True
-        try:
-            with tempfile.TemporaryDirectory(prefix="clm-ingest-") as tmp:
-                with conn.cursor() as cur:
-                    cur.execute("select pg_advisory_lock(%s)", (INGEST_LOCK_KEY,))
-                conn.autocommit = False
-                yield cls(settings, conn, Path(tmp))
-        finally:
-            conn.close()  # ends the session, which releases the advisory lock
+        with _locked_session(settings) as conn, tempfile.TemporaryDirectory(prefix="clm-ingest-") as tmp:
+            conn.autocommit = False
+            yield cls(settings, conn, Path(tmp))
 
     def read_ledger(self) -> list[LedgerEntry]:
         with self.conn:

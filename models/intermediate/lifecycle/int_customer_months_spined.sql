@@ -6,13 +6,7 @@
     months (macros/incremental/customer_months.sql).
 -#}
 
-{{ config(
-    materialized=('table' if target.type == 'spark' else 'incremental'),
-    incremental_strategy='append',
-    pre_hook="{{ delete_customer_months_in_scope() }}",
-    post_hook="{{ record_customer_months_watermark() }}",
-    on_schema_change='fail',
-) }}
+{{ config(**customer_month_model_config()) }}
 
 -- depends_on: {{ ref('int_customer_change_stamps') }}
 

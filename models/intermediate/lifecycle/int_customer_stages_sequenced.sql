@@ -33,13 +33,7 @@
     an incremental run, and the table equals a full build row for row.
 -#}
 
-{{ config(
-    materialized=('table' if target.type == 'spark' else 'incremental'),
-    incremental_strategy='append',
-    pre_hook="{{ delete_customer_months_in_scope() }}",
-    post_hook="{{ record_customer_months_watermark() }}",
-    on_schema_change='fail',
-) }}
+{{ config(**customer_month_model_config()) }}
 
 -- depends_on: {{ ref('int_customer_change_stamps') }}
 
