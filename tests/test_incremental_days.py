@@ -1,14 +1,16 @@
 """Incremental days (docs/incremental.md), on DuckDB and PostgreSQL with real dbt and real files.
 
 An initial history is built, then ten days land one at a time, each followed by the incremental path
-(ingest of the new files, `dbt run` of the staging layer and the lifecycle fact without --full-refresh).
-The days carry what makes incremental staging hard: a late order, a superseding version that turns a
-completed order into `returned`, a closed account, an order and a call for a customer whose record
-arrives two days later, a referral to a customer who arrives later, a customer whose newest version is
-rejected (so their orders lose their customer), an identical duplicate row, a file landed twice and the
-month boundary. At the end the whole project runs incrementally, then a full refresh runs on the same
-warehouse, and every table of staging, intermediate and marts (the rejected rows included) is equal, row
-for row.
+(ingest of the new files, `dbt run` of the staging layer, the lifecycle fact and the cash flows without
+--full-refresh). The days carry what makes incremental staging hard: a late order, a superseding version
+that turns a completed order into `returned`, a closed account, an order and a call for a customer whose
+record arrives two days later, a referral to a customer who arrives later, a customer whose newest
+version is rejected (so their orders lose their customer), an identical duplicate row, a file landed
+twice, the month boundary, a referred customer who changes referrer and then gets a late order (the
+referral gain of two customers whose own data did not change), and a late customer acquired into an old
+channel-month (the acquisition spend allocated to every other customer of it). At the end the whole
+project runs incrementally, then a full refresh runs on the same warehouse, and every table of staging,
+intermediate and marts (the rejected rows included) is equal, row for row.
 """
 
 from __future__ import annotations
@@ -33,12 +35,14 @@ FIRST_DAY = dt.date(2024, 2, 25)  # the initial history ends here; the ten days 
 DAYS = [FIRST_DAY + dt.timedelta(days=n) for n in range(1, 11)]
 LATE_CUSTOMER = "C9999001"
 LATE_REFERRER = "C9999002"
-DAILY_PATH = ["staging", f"+{FACT}"]
+CASH_FLOWS = "int_customer_cash_flows_monthly"
+DAILY_PATH = ["staging", f"+{FACT}", f"+{CASH_FLOWS}"]
 CUSTOMER_MONTH_MODELS = (  # incremental by changed customer and recent month (macros/incremental/customer_months.sql)
     "int_customer_activity_monthly",
     "int_customer_months_spined",
     "int_customer_months_measured",
     "int_customer_stages_sequenced",
+    CASH_FLOWS,
     FACT,
 )
 
@@ -96,6 +100,13 @@ class Crafted:
         # a customer with orders, whose newest version will be rejected (their orders lose their customer)
         buyers = {row["customer_id"] for path in (generated / "orders").glob("*.csv") for row in read_rows(path)}
         self.unstaged = next(row for row in self.customers[6:] if row["customer_id"] in buyers)
+        # a referred buyer, and another buyer who becomes their referrer
+        self.referred = next(row for row in self.customers if row["referred_by"] and row["customer_id"] in buyers)
+        self.new_referrer = next(
+            row["customer_id"]
+            for row in self.customers[6:]
+            if row["customer_id"] in buyers and row not in (self.unstaged, self.referred)
+        )
 
     def order(self, index: int, **changes: str) -> dict[str, str]:
         return {**self.orders[index], **changes}
@@ -152,8 +163,13 @@ class Crafted:
                     )
                 ],
             }
-        if n == 5:  # an identical copy of an order row already loaded (same id, same updated_at)
-            return {f"orders/orders_{stamp}.csv": [self.order(3)]}
+        if n == 5:  # an identical copy of an order row already loaded; a referred customer changes referrer
+            return {
+                f"orders/orders_{stamp}.csv": [self.order(3)],
+                f"customers/customers_{stamp}.csv": [
+                    {**self.referred, "referred_by": self.new_referrer, "updated_at": "2024-03-01 09:00:00"}
+                ],
+            }
         if n == 6:  # the late customer arrives, created before their order and call
             return {
                 f"customers/customers_{stamp}.csv": [
@@ -180,7 +196,13 @@ class Crafted:
             return {
                 f"orders/orders_{stamp}.csv": [self.late_order(status="returned", updated_at="2024-03-05 10:00:00")]
             }
-        return {}
+        # a late January order of the referred customer: their new referrer's referral gain of January
+        late = {"order_id": "O990000003", "customer_id": self.referred["customer_id"], "status": "completed"}
+        return {
+            f"orders/orders_{stamp}.csv": [
+                self.order(0, **late, ordered_at="2024-01-25 10:00:00", updated_at="2024-03-06 10:00:00")
+            ]
+        }
 
 
 def land_day(generated: Path, landing: Path, crafted: Crafted, day: dt.date) -> int:
@@ -276,6 +298,12 @@ def test_ten_days_incremental_equal_a_full_refresh(engine_env: dict[str, str], g
     assert twice == [("duplicate_content",)]
     months = fetch(env, f"select distinct month_start_date from marts.{FACT} order by 1")
     assert months[-1][0] == dt.date(2024, 3, 1)
+    # the new referrer gains from the referred customer's orders; the late customer is acquired in February
+    referrer = crafted.new_referrer
+    gain = fetch(env, f"select sum(referral_gain) from intermediate.{CASH_FLOWS} where customer_id = '{referrer}'")
+    assert gain[0][0] > 0
+    acquired = f"select min(month_start_date) from intermediate.{CASH_FLOWS} where customer_id = '{LATE_CUSTOMER}'"
+    assert fetch(env, acquired) == [(dt.date(2024, 2, 1),)]
 
     dbt("run")  # everything downstream, incrementally where a model is incremental
     incremental = {relation: table_rows(env, relation) for relation in built_tables(env)}

@@ -21,14 +21,14 @@
     {{ return(api.Relation.create(database=stamps.database, schema=stamps.schema, identifier='customer_month_watermarks')) }}
 {%- endmacro %}
 
-{#- The config of an incremental customer-month model of the chain: delete (pre-hook) and append the rows in
+{#- The config of an incremental customer-month model: delete (pre-hook) and append the rows in
     scope, record the watermark (post-hook); a table on Spark. A model calls {{ config(**customer_month_model_config()) }}
     and names its dependency on the change stamps (-- depends_on), which the hooks read. -#}
-{% macro customer_month_model_config() -%}
+{% macro customer_month_model_config(pre_hook='{{ delete_customer_months_in_scope() }}') -%}
     {{ return({
         'materialized': 'table' if target.type == 'spark' else 'incremental',
         'incremental_strategy': 'append',
-        'pre_hook': '{{ delete_customer_months_in_scope() }}',
+        'pre_hook': pre_hook,
         'post_hook': '{{ record_customer_months_watermark() }}',
         'on_schema_change': 'fail',
     }) }}
@@ -54,9 +54,21 @@
     {{ return('changed' if run_query(recorded).columns[0].values()[0] > 0 else 'all') }}
 {%- endmacro %}
 
+{#- The customers stamped (int_customer_change_stamps) after the model's recorded stamp: a select. -#}
+{% macro changed_customers() -%}
+    select stamps.customer_id
+    from (select customer_id, changed_at from {{ ref('int_customer_change_stamps') }}) as stamps
+    inner join {{ customer_months_watermarks() }} as watermarks
+        on watermarks.changed_through is null or stamps.changed_at > watermarks.changed_through
+    where watermarks.model_name = '{{ this.identifier }}'
+{%- endmacro %}
+
 {#- The rows to recompute: a predicate on the customer and month columns (of the row being filtered);
-    months_before widens the recent months (the lifecycle fact rewrites its lookback months). -#}
-{% macro customer_month_in_scope(customer_column='customer_id', month_column='month_start_date', months_before=0) -%}
+    months_before widens the recent months (the lifecycle fact rewrites its lookback months);
+    also_customers (a select of customer ids) adds customers whose rows depend on other customers'. -#}
+{% macro customer_month_in_scope(
+    customer_column='customer_id', month_column='month_start_date', months_before=0, also_customers=none
+) -%}
     {%- set rebuild = customer_months_rebuild() -%}
     {%- if rebuild != 'changed' -%}
         1 = 1
@@ -64,11 +76,11 @@
         {%- set watermarks = customer_months_watermarks() -%}
         (
             {{ customer_column }} in (
-                select stamps.customer_id
-                from (select customer_id, changed_at from {{ ref('int_customer_change_stamps') }}) as stamps
-                inner join {{ watermarks }} as watermarks
-                    on watermarks.changed_through is null or stamps.changed_at > watermarks.changed_through
-                where watermarks.model_name = '{{ this.identifier }}'
+                {{ changed_customers() }}
+                {%- if also_customers is not none %}
+                union
+                {{ also_customers }}
+                {%- endif %}
             )
             or {{ month_column }} >= (
                 select
@@ -89,9 +101,10 @@
 {%- endmacro %}
 
 {#- Pre-hook: delete the rows the run recomputes. -#}
-{% macro delete_customer_months_in_scope(months_before=0) -%}
+{% macro delete_customer_months_in_scope(months_before=0, also_customers=none) -%}
     {%- if is_incremental() -%}
-        delete from {{ this }} where {{ customer_month_in_scope(months_before=months_before) }}
+        delete from {{ this }}
+        where {{ customer_month_in_scope(months_before=months_before, also_customers=also_customers) }}
     {%- endif -%}
 {%- endmacro %}
 

@@ -6,6 +6,15 @@
 -- cancelled orders never count.
 -- Cost savings (成本节约) are not a component: a customer who needs less help already has a lower
 -- service cost, and adding a saving as well would count it twice.
+-- Incremental (macros/incremental/customer_months.sql): the months of changed customers, of the customers
+-- whose flows depend on them (macros/value/cash_flow_dependent_customers.sql) and the recent months.
+{{ config(**customer_month_model_config(
+    pre_hook='{{ delete_customer_months_in_scope(also_customers=cash_flow_dependent_customers()) }}'
+)) }}
+
+-- depends_on: {{ ref('int_customer_change_stamps') }}
+-- depends_on: {{ ref('base_crm__customers') }}
+
 with
 
 orders as (
@@ -226,6 +235,7 @@ cash_flows_by_customer_month as (
         sum(compensation_cost) as compensation_cost,
         sum(negative_referral_cost) as negative_referral_cost
     from events_dated
+    where {{ customer_month_in_scope(also_customers=cash_flow_dependent_customers()) }}
     group by
         customer_id,
         month_start_date
@@ -240,6 +250,11 @@ customer_months as (
     from acquisitions
     inner join calendar_months
         on calendar_months.month_start_date >= acquisitions.acquisition_month_start
+    where {{ customer_month_in_scope(
+        customer_column='acquisitions.customer_id',
+        month_column='calendar_months.month_start_date',
+        also_customers=cash_flow_dependent_customers()
+    ) }}
 ),
 
 components as (
