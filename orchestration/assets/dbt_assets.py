@@ -117,7 +117,7 @@ def _build(
         args += ["--vars", json.dumps(run_vars)]
     if warehouse.full_refresh:
         args.append("--full-refresh")
-    # no load commits while dbt stages and stamps changes (docs/incremental.md, "Change stamps")
+    # no load commits while dbt stages and stamps changes (docs/incremental.md, the customer-month chain)
     with engine_for(warehouse.settings()).loads_held():
         with _environment(DBT_INDIRECT_SELECTION=INDIRECT_SELECTION):
             invocation = dbt.cli(args, context=context)  # the selection is resolved here
