@@ -24,7 +24,6 @@ from dagster import AssetExecutionContext
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from orchestration.checks.dbt_test_descriptions import dbt_test_description
-from orchestration.engines import engine_for
 from orchestration.lifecycle_months import (
     LIFECYCLE_MODEL,
     backfill_vars,
@@ -118,7 +117,7 @@ def _build(
     if warehouse.full_refresh:
         args.append("--full-refresh")
     # no load commits while dbt stages and stamps changes (docs/incremental.md, the customer-month chain)
-    with engine_for(warehouse.settings()).loads_held():
+    with warehouse.engine().loads_held():
         with _environment(DBT_INDIRECT_SELECTION=INDIRECT_SELECTION):
             invocation = dbt.cli(args, context=context)  # the selection is resolved here
         yield from invocation.stream()

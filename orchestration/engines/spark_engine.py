@@ -102,7 +102,7 @@ class SparkEngine:
             yield loader
 
     def loads_held(self) -> AbstractContextManager[None]:
-        return nullcontext()  # Spark rebuilds every model whole from the raw tables: there are no change stamps
+        return nullcontext()  # Spark rebuilds the customer-month models whole: nothing reads the change stamps
 
     def read_ledger(self) -> list[LedgerEntry]:
         from orchestration.ingest.spark_loader import read_ledger_readonly
