@@ -63,6 +63,33 @@
     where watermarks.model_name = '{{ this.identifier }}'
 {%- endmacro %}
 
+{#- The first month every customer recomputes (a date literal, read when the model runs): the month of the
+    previous run's as-of date, months_before earlier; every month when there was no as-of date last time
+    or the as-of date moved back (var as_of_date). A literal, not a subquery, so that the warehouse
+    pushes the month filter into its scans (a scalar subquery is planned as a join above them). The
+    pre-hook and the model's filter read the same recorded watermark: the post-hook records the next. -#}
+{% macro customer_months_recent_from(months_before=0) -%}
+    {%- if not execute -%}
+        {{ return("cast('0001-01-01' as date)") }}
+    {%- endif -%}
+    {%- set watermarks = customer_months_watermarks() -%}
+    {%- set recent_from -%}
+        select
+            cast(case
+                when watermarks.as_of_date is null or as_of_dates.as_of_date < watermarks.as_of_date
+                    then cast('0001-01-01' as date)
+                else cast({{ dbt.dateadd(
+                    'month', -months_before, dbt.date_trunc('month', 'watermarks.as_of_date')
+                ) }} as date)
+            end as {{ dbt.type_string() }})
+        from {{ watermarks }} as watermarks
+        cross join (select as_of_date from {{ ref('int_as_of_dates') }}) as as_of_dates
+        where watermarks.model_name = '{{ this.identifier }}'
+    {%- endset -%}
+    {%- set first_month = run_query(recent_from).columns[0].values()[0] -%}
+    {{ return("cast('" ~ first_month[:10] ~ "' as date)") }}
+{%- endmacro %}
+
 {#- The rows to recompute: a predicate on the customer and month columns (of the row being filtered);
     months_before widens the recent months (the lifecycle fact rewrites its lookback months);
     also_customers (a select of customer ids) adds customers whose rows depend on other customers'. -#}
@@ -73,7 +100,6 @@
     {%- if rebuild != 'changed' -%}
         1 = 1
     {%- else -%}
-        {%- set watermarks = customer_months_watermarks() -%}
         (
             {{ customer_column }} in (
                 {{ changed_customers() }}
@@ -82,20 +108,7 @@
                 {{ also_customers }}
                 {%- endif %}
             )
-            or {{ month_column }} >= (
-                select
-                    case
-                        -- no as-of date last time, or an earlier one now (var as_of_date): every month
-                        when watermarks.as_of_date is null or as_of_dates.as_of_date < watermarks.as_of_date
-                            then cast('0001-01-01' as date)
-                        else cast({{ dbt.dateadd(
-                            'month', -months_before, dbt.date_trunc('month', 'watermarks.as_of_date')
-                        ) }} as date)
-                    end
-                from {{ watermarks }} as watermarks
-                cross join (select as_of_date from {{ ref('int_as_of_dates') }}) as as_of_dates
-                where watermarks.model_name = '{{ this.identifier }}'
-            )
+            or {{ month_column }} >= {{ customer_months_recent_from(months_before) }}
         )
     {%- endif -%}
 {%- endmacro %}

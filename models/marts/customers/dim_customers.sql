@@ -20,9 +20,9 @@ as_of_dates as (
 
 ),
 
-stages as (
+current_stages as (
 
-    select * from {{ ref('int_customer_lifecycle_months') }}
+    select * from {{ ref('int_customer_lifecycle_as_of_month') }}
 
 ),
 
@@ -36,15 +36,6 @@ framework_labels as (
 
     select * from {{ ref('lifecycle_framework_labels') }}
     where framework = '{{ var("lifecycle_framework") }}'
-
-),
-
-current_stages as (
-
-    select stages.*
-    from stages
-    inner join as_of_dates
-        on stages.month_start_date = as_of_dates.as_of_month_start_date
 
 ),
 

@@ -20,7 +20,7 @@ with
 
 stages as (
 
-    select * from {{ ref('int_customer_lifecycle_months') }}
+    select * from {{ ref('int_customer_lifecycle_as_of_month') }}
 
 ),
 
