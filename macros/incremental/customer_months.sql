@@ -86,7 +86,8 @@
         cross join (select as_of_date from {{ ref('int_as_of_dates') }}) as as_of_dates
         where watermarks.model_name = '{{ this.identifier }}'
     {%- endset -%}
-    {%- set first_month = run_query(recent_from).columns[0].values()[0] -%}
+    {#- agate may read the text back as a date: the string form of either is YYYY-MM-DD -#}
+    {%- set first_month = run_query(recent_from).columns[0].values()[0] | string -%}
     {{ return("cast('" ~ first_month[:10] ~ "' as date)") }}
 {%- endmacro %}
 

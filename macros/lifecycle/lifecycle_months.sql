@@ -12,10 +12,17 @@ as_of_dates as (
 
 ),
 
+all_measured as (
+
+    select * from {{ ref('int_customer_months_measured') }}
+
+),
+
 measured as (
 
+    -- a ref is not aliased directly: dbt run --empty renders it as an aliased subquery
     select measured.*
-    from {{ ref('int_customer_months_measured') }} as measured
+    from all_measured as measured
     {%- if as_of_month_only %}
     inner join as_of_dates
         on measured.month_start_date = as_of_dates.as_of_month_start_date
@@ -23,10 +30,16 @@ measured as (
 
 ),
 
+all_stages as (
+
+    select * from {{ ref('int_customer_stages_sequenced') }}
+
+),
+
 stages as (
 
     select stages.*
-    from {{ ref('int_customer_stages_sequenced') }} as stages
+    from all_stages as stages
     {%- if as_of_month_only %}
     inner join as_of_dates
         on stages.month_start_date = as_of_dates.as_of_month_start_date
