@@ -12,38 +12,15 @@ as_of_dates as (
 
 ),
 
-all_measured as (
-
-    select * from {{ ref('int_customer_months_measured') }}
-
-),
-
 measured as (
 
-    -- a ref is not aliased directly: dbt run --empty renders it as an aliased subquery
-    select measured.*
-    from all_measured as measured
-    {%- if as_of_month_only %}
-    inner join as_of_dates
-        on measured.month_start_date = as_of_dates.as_of_month_start_date
-    {%- endif %}
-
-),
-
-all_stages as (
-
-    select * from {{ ref('int_customer_stages_sequenced') }}
+    {{ lifecycle_months_rows('int_customer_months_measured', as_of_month_only) }}
 
 ),
 
 stages as (
 
-    select stages.*
-    from all_stages as stages
-    {%- if as_of_month_only %}
-    inner join as_of_dates
-        on stages.month_start_date = as_of_dates.as_of_month_start_date
-    {%- endif %}
+    {{ lifecycle_months_rows('int_customer_stages_sequenced', as_of_month_only) }}
 
 ),
 
@@ -66,4 +43,16 @@ final as (
 )
 
 select * from final
+{%- endmacro %}
+
+
+{#- The rows of one input of lifecycle_months: all of them, or the as-of month's (a ref is read in its own
+    subquery: dbt run --empty renders a ref as an aliased subquery, which PostgreSQL rejects aliased again). -#}
+{% macro lifecycle_months_rows(model_name, as_of_month_only) -%}
+    select model_rows.*
+    from (select * from {{ ref(model_name) }}) as model_rows
+    {%- if as_of_month_only %}
+    inner join as_of_dates
+        on model_rows.month_start_date = as_of_dates.as_of_month_start_date
+    {%- endif %}
 {%- endmacro %}
