@@ -91,7 +91,7 @@ test: install manifest $(DAGSTER_HOME)/dagster.yaml
 		else echo "Chromium is missing and this is not root: apt-get install chromium for the browser test"; fi; \
 	fi
 	$(MAKE) --no-print-directory lint validate
-	SPARK_LOCAL_IP=127.0.0.1 $(PY) -m pytest -q -m "not slow" -n 2 --dist loadfile --durations=25 $(PYTEST_ARGS)
+	SPARK_LOCAL_IP=127.0.0.1 $(PY) -m pytest -q -m "not slow" -n 2 --dist loadfile --no-loadscope-reorder --durations=25 $(PYTEST_ARGS)
 
 # Per-area Spark re-runs (each repeats part of what tests/test_spark.py proves for the whole project).
 test-slow: install manifest

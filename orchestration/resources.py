@@ -83,6 +83,13 @@ class WarehouseResource(dg.ConfigurableResource):
         return engine_for(self.settings())
 
     @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[WarehouseResource]:
+        """A run holds the engine's kept session from its first step to its end (the in-process executor
+        makes the resource once per run): on Spark, one application for the run's Python steps."""
+        with self.engine().session_kept():
+            yield self
+
+    @contextmanager
     def reader(self) -> Iterator[Reader]:
         """A short-lived read connection with `.query(sql)` and `.relation_exists(schema, table)`."""
         with self.engine().reader() as reader:

@@ -7,9 +7,12 @@ The metastore is either a service (`CLM_SPARK_METASTORE_URI`, e.g. thrift://127.
 scripts/spark-up.sh), which any number of processes share, or, when that is unset, an embedded Derby
 database under the warehouse folder that one process at a time may open. `spark_session` opens a session
 for a block of work and stops it at the end (releasing the cluster's cores for dbt's own session); nested
-blocks share the outer one. With embedded Derby the end also shuts Derby down so that the next process
-(usually dbt) can boot it, and Derby cannot boot again in that JVM: a process gets one embedded session,
-which is why the whole Dagster job on Spark needs the metastore service.
+blocks share the outer one. Inside `keep_session` (a Dagster run, with the metastore service) the session
+outlives its blocks, so that the run's Python steps share one application on the cluster instead of
+starting one each; `release_session` stops it before dbt starts its own. With embedded Derby the end also
+shuts Derby down so that the next process (usually dbt) can boot it, and Derby cannot boot again in that
+JVM: a process gets one embedded session, which is why the whole Dagster job on Spark needs the metastore
+service.
 """
 
 from __future__ import annotations
@@ -87,18 +90,19 @@ def start_session(settings: Settings, app_name: str = APP_NAME) -> SparkSession:
 
 
 class _OpenSession:
-    """The session a block of work in this process holds, and how many blocks share it."""
+    """The session this process holds, how many blocks use it, and whether a run keeps it between blocks."""
 
     session: SparkSession | None = None
     users = 0
+    kept = False
     derby_shut_down = False
 
 
 @contextmanager
 def spark_session(settings: Settings) -> Iterator[SparkSession]:
-    """A session on the settings' warehouse for the block; a nested block shares the outer
-    block's session. Stopped (and embedded Derby shut down) when the outermost block ends."""
-    if _OpenSession.users == 0:
+    """A session on the settings' warehouse for the block; a nested block shares the outer block's
+    session. Stopped (and embedded Derby shut down) when the outermost block ends, unless it is kept."""
+    if _OpenSession.session is None:
         if _OpenSession.derby_shut_down and not settings.spark.metastore_uri:
             raise RuntimeError(
                 "this process already used Spark's embedded Derby metastore, which cannot boot twice in one "
@@ -113,12 +117,38 @@ def spark_session(settings: Settings) -> Iterator[SparkSession]:
         yield session
     finally:
         _OpenSession.users -= 1
-        if _OpenSession.users == 0:
-            _OpenSession.session = None
-            if not settings.spark.metastore_uri:
-                _shutdown_derby(session)
-                _OpenSession.derby_shut_down = True
-            session.stop()
+        if not _OpenSession.kept:
+            release_session(settings)
+
+
+def release_session(settings: Settings) -> None:
+    """Stop the open session now, unless a block is still using it."""
+    session = _OpenSession.session
+    if session is None or _OpenSession.users > 0:
+        return
+    _OpenSession.session = None
+    if not settings.spark.metastore_uri:
+        _shutdown_derby(session)
+        _OpenSession.derby_shut_down = True
+    session.stop()
+
+
+@contextmanager
+def keep_session(settings: Settings) -> Iterator[None]:
+    """Within the block, a session stays open after the `spark_session` block that opened it ends, for the
+    next one: a run's checks, CLV fit, publish and report share one application on the cluster (starting
+    one costs about 15 s: a driver registered, an executor launched). Stopped at the end, or earlier by
+    `release_session`. With embedded Derby nothing is kept (dbt's process needs the catalog between steps,
+    and Derby cannot boot again in this JVM)."""
+    if not settings.spark.metastore_uri or _OpenSession.kept:
+        yield
+        return
+    _OpenSession.kept = True
+    try:
+        yield
+    finally:
+        _OpenSession.kept = False
+        release_session(settings)
 
 
 def _shutdown_derby(session: SparkSession) -> None:

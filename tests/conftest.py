@@ -18,6 +18,20 @@ from tests.engines import (
 )
 from tests.support import DbtRunner, postgres_available, postgres_database
 
+# The test files that take longest, in the order test workers should start them. `make test` hands whole
+# files to two workers in collection order (--dist loadfile --no-loadscope-reorder), each worker holding
+# two files at a time: started first, the Spark cluster's job (about half the suite's wall time on its
+# own) runs beside everything else instead of after it, and the file queued behind it is a short one.
+LONGEST_FIRST = ("test_spark.py", "test_crash_recovery.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: the other files keep pytest's order
+
 
 @pytest.fixture
 def clm_env(tmp_path: Path) -> dict[str, str]:

@@ -116,8 +116,10 @@ def _build(
         args += ["--vars", json.dumps(run_vars)]
     if warehouse.full_refresh:
         args.append("--full-refresh")
+    engine = warehouse.engine()
+    engine.release_session()  # dbt starts its own (on Spark it needs the cluster's cores)
     # no load commits while dbt stages and stamps changes (docs/incremental.md, the customer-month chain)
-    with warehouse.engine().loads_held():
+    with engine.loads_held():
         with _environment(DBT_INDIRECT_SELECTION=INDIRECT_SELECTION):
             invocation = dbt.cli(args, context=context)  # the selection is resolved here
         yield from invocation.stream()

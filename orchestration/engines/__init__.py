@@ -77,6 +77,15 @@ class Engine(Protocol):
         """Hold what a series of calls shares (Spark: one session, instead of one per call)."""
         ...
 
+    def session_kept(self) -> AbstractContextManager[None]:
+        """For a whole run: what a call opens stays open for the next call until `release_session()` or the
+        end (Spark: the run's Python steps share one application on the cluster, not one each)."""
+        ...
+
+    def release_session(self) -> None:
+        """End what `session_kept` keeps, now: dbt is about to build in its own process."""
+        ...
+
     def reader(self) -> AbstractContextManager[Reader]:
         """A short-lived read-only connection."""
         ...

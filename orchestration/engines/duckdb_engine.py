@@ -49,6 +49,12 @@ class DuckDBEngine:
     def session(self) -> AbstractContextManager[None]:
         return nullcontext()  # every call opens its own connection; nothing to hold
 
+    def session_kept(self) -> AbstractContextManager[None]:
+        return nullcontext()
+
+    def release_session(self) -> None:
+        return None
+
     @contextmanager
     def reader(self) -> Iterator[DuckDBReader]:
         connection = connect(self.settings, read_only=True)

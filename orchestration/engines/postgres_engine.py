@@ -61,6 +61,12 @@ class PostgresEngine:
     def session(self) -> AbstractContextManager[None]:
         return nullcontext()  # every call opens its own connection; nothing to hold
 
+    def session_kept(self) -> AbstractContextManager[None]:
+        return nullcontext()
+
+    def release_session(self) -> None:
+        return None
+
     @contextmanager
     def reader(self) -> Iterator[PostgresReader]:
         connection = self._connect()

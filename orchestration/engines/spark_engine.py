@@ -4,8 +4,10 @@ The session's master is `CLM_SPARK_MASTER` (a standalone cluster, e.g. spark://1
 scripts/spark-up.sh) or an in-process local session when it is unset; its catalog is the metastore service
 `CLM_SPARK_METASTORE_URI` or embedded Derby (orchestration/spark_session.py). Every call opens a session and
 stops it before returning (releasing the cluster's cores for dbt's session), unless it runs inside
-`session()`, which holds one for a series of calls. Spark tables have no transactions: a replaced table is
-overwritten in one `insert overwrite`, which readers of the files may see half-done.
+`session()`, which holds one for a series of calls, or `session_kept()`, which keeps it for a Dagster run's
+Python steps until `release_session()` (before each dbt step) or the run's end. Spark tables have no
+transactions: a replaced table is overwritten in one `insert overwrite`, which readers of the files may see
+half-done.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import pandas as pd
 
 from orchestration.engines import SPARK_DIALECT, frame_rows
 from orchestration.settings import Settings
-from orchestration.spark_session import spark_session, spark_warehouse_dir
+from orchestration.spark_session import keep_session, release_session, spark_session, spark_warehouse_dir
 
 if TYPE_CHECKING:
     from orchestration.ingest.ledger import LedgerEntry
@@ -59,6 +61,12 @@ class SparkEngine:
     def session(self) -> Iterator[None]:
         with spark_session(self.settings):
             yield
+
+    def session_kept(self) -> AbstractContextManager[None]:
+        return keep_session(self.settings)
+
+    def release_session(self) -> None:
+        release_session(self.settings)
 
     @contextmanager
     def reader(self) -> Iterator[SparkReader]:
