@@ -1,4 +1,4 @@
-"""Serving (DOMAIN.md §9): the marts as Parquet plus a DuckDB file of views over them, swapped atomically.
+"""Serving (DOMAIN.md §9): the marts as Parquet plus a DuckDB file holding them as tables, swapped atomically.
 
     $CLM_WAREHOUSE_DIR/published/
         versions/<version>/<mart>.parquet   one folder per publish (written as .<version>.partial, renamed)
