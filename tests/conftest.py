@@ -20,8 +20,8 @@ from tests.support import DbtRunner, postgres_available, postgres_database
 
 # The test files that take longest, in the order test workers should start them. `make test` hands whole
 # files to two workers in collection order (--dist loadfile --no-loadscope-reorder), each worker holding
-# two files at a time: started first, the Spark cluster's job (about half the suite's wall time on its
-# own) runs beside everything else instead of after it, and the file queued behind it is a short one.
+# two files at a time: started first, the Spark cluster's job (the longest file by far: a quarter of the
+# suite's work) runs beside everything else instead of after it, and the file queued behind it is short.
 LONGEST_FIRST = ("test_spark.py", "test_crash_recovery.py")
 
 

@@ -175,6 +175,9 @@ def test_the_whole_job_ran_on_the_cluster(spark_job: tuple[BuiltWarehouse, str, 
     assert APP_NAME in names  # ingest, the CLV fit, the checks, publish (orchestration/spark_session.py)
     assert names - {APP_NAME, "clm-tests"}, "no dbt session ran on the cluster"
     assert all(app["cores"] >= 1 for app in apps if app["name"] == APP_NAME)
+    # the run's Python steps share a session between dbt steps: one application before the first dbt step
+    # and after each of the four at most, plus the summary's (one per Python step would be over 40)
+    assert len([app for app in apps if app["name"] == APP_NAME]) <= 6
 
 
 def test_every_published_mart_equals_the_duckdb_run(
