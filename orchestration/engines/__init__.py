@@ -15,7 +15,7 @@ macros.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -116,6 +116,19 @@ class Engine(Protocol):
         ...
 
 
+class ConnectionPerCall:
+    """The session methods of an engine whose every call opens its own connection: nothing to hold or keep."""
+
+    def session(self) -> AbstractContextManager[None]:
+        return nullcontext()
+
+    def session_kept(self) -> AbstractContextManager[None]:
+        return nullcontext()
+
+    def release_session(self) -> None:
+        return None
+
+
 def engine_for(settings: Settings) -> Engine:
     """The adapter of `settings.target`."""
     if settings.target == "duckdb":
@@ -139,5 +152,5 @@ def frame_rows(frame: pd.DataFrame, columns: Sequence[str]) -> list[tuple[object
     return [tuple(row) for row in frame.astype(object).where(frame.notna(), None).itertuples(index=False, name=None)]
 
 
-__all__ = ["TARGETS", "Engine", "Reader", "engine_for", "frame_rows"]
+__all__ = ["TARGETS", "ConnectionPerCall", "Engine", "Reader", "engine_for", "frame_rows"]
 

@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 
 from orchestration.duckdb_connection import connect
-from orchestration.engines import STANDARD_DIALECT
+from orchestration.engines import STANDARD_DIALECT, ConnectionPerCall
 from orchestration.settings import Settings
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ class DuckDBReader:
         return self.connection.execute(sql, [schema, table]).fetchone()[0] > 0
 
 
-class DuckDBEngine:
+class DuckDBEngine(ConnectionPerCall):
     target = "duckdb"
 
     def __init__(self, settings: Settings) -> None:
@@ -45,15 +45,6 @@ class DuckDBEngine:
 
     def describe(self) -> str:
         return str(self.settings.duckdb_path)
-
-    def session(self) -> AbstractContextManager[None]:
-        return nullcontext()  # every call opens its own connection; nothing to hold
-
-    def session_kept(self) -> AbstractContextManager[None]:
-        return nullcontext()
-
-    def release_session(self) -> None:
-        return None
 
     @contextmanager
     def reader(self) -> Iterator[DuckDBReader]:

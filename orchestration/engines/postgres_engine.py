@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -11,7 +11,7 @@ import pandas as pd
 import psycopg2
 from psycopg2.extras import execute_values
 
-from orchestration.engines import STANDARD_DIALECT, frame_rows
+from orchestration.engines import STANDARD_DIALECT, ConnectionPerCall, frame_rows
 from orchestration.settings import Settings
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ class PostgresReader:
             return cursor.fetchone()[0] > 0
 
 
-class PostgresEngine:
+class PostgresEngine(ConnectionPerCall):
     target = "postgres"
 
     def __init__(self, settings: Settings) -> None:
@@ -57,15 +57,6 @@ class PostgresEngine:
 
     def _connect(self) -> Any:
         return psycopg2.connect(self.settings.postgres.dsn())
-
-    def session(self) -> AbstractContextManager[None]:
-        return nullcontext()  # every call opens its own connection; nothing to hold
-
-    def session_kept(self) -> AbstractContextManager[None]:
-        return nullcontext()
-
-    def release_session(self) -> None:
-        return None
 
     @contextmanager
     def reader(self) -> Iterator[PostgresReader]:
