@@ -7,14 +7,19 @@ closes it before returning, so the dbt subprocess never starts while a Python as
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
-from collections.abc import Iterator, Mapping
+import sys
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import yaml
 from dagster_dbt import DbtCliResource
+from packaging import version
 from pydantic import Field
 
 from orchestration.engines import Engine, Reader, engine_for
@@ -30,8 +35,24 @@ def warehouse_resource() -> WarehouseResource:
     return WarehouseResource(dbt_vars=os.environ.get("CLM_DBT_VARS", ""))
 
 
-def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=str(PROJECT_DIR), profiles_dir=str(PROJECT_DIR), dbt_executable=dbt_executable())
+class DbtCli(DbtCliResource):
+    """dagster-dbt's CLI resource without its two per-run costs the product has no use for (about 8 s of
+    CPU a run, docs/DECISIONS.md): the dbt version comes from this environment's dbt-core instead of a
+    `dbt --version` subprocess, and no dbt adapter is loaded into the run's process before each dbt step
+    (dagster-dbt needs it only for column metadata and row counts fetched after a build, not used here)."""
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        if Path(self.dbt_executable).parent != Path(sys.executable).parent:
+            return super()._cli_version  # another environment's dbt: ask it
+        return version.parse(importlib.metadata.version("dbt-core"))
+
+    def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:  # type: ignore[override]
+        return None
+
+
+def dbt_resource() -> DbtCli:
+    return DbtCli(project_dir=str(PROJECT_DIR), profiles_dir=str(PROJECT_DIR), dbt_executable=dbt_executable())
 
 
 def dbt_project_vars(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:

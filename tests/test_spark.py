@@ -29,12 +29,14 @@ import yaml
 
 from orchestration.compare_marts import compare
 from orchestration.ingest.spark_loader import read_ledger_readonly, spark_ddl
+from orchestration.manifest import load_manifest
 from orchestration.settings import load_settings
 from orchestration.spark_session import APP_NAME, spark_conf
 from tests.engines import BuiltWarehouse, base_env, close_spark_query_session, query
 from tests.support import PROJECT_DIR, DbtRunner
 from tests.support.agreement import COUNT_QUERIES, MONEY_QUERIES, assert_money_rows_agree, normalise_numbers
 from tests.support.pii import assert_no_pii
+from tests.test_dbt_unit_tests import passed_unit_tests, written_unit_tests
 from tests.test_kpis import assert_same_kpis_and_curves
 
 pytestmark = pytest.mark.spark
@@ -252,3 +254,9 @@ def test_seed_text_with_apostrophes_round_trips(spark_warehouse: BuiltWarehouse)
 def test_no_pii_outside_raw_spark(spark_warehouse: BuiltWarehouse) -> None:
     """The PII audit of tests/test_pii_audit.py on the Spark build."""
     assert_no_pii(spark_warehouse)
+
+
+def test_every_unit_test_passes_on_the_cluster(spark_warehouse: BuiltWarehouse) -> None:
+    """The dbt unit tests (not part of the production job) on Spark, against the job's relations."""
+    result = spark_warehouse.dbt("test", "--select", "test_type:unit")
+    assert passed_unit_tests(result.stdout) == written_unit_tests(load_manifest(spark_warehouse.env))

@@ -104,7 +104,9 @@ def _build(
     lifecycle_key = dbt_asset_key(manifest, LIFECYCLE_MODEL)
     builds_lifecycle = lifecycle_key in context.selected_asset_keys
     partitioned = context.has_partition_key or context.has_partition_key_range  # one month, or a range
-    args = ["build"]
+    # unit tests have static inputs: they run in `make test` on every engine, not in each production
+    # build (dbt's advice; docs/DECISIONS.md)
+    args = ["build", "--exclude-resource-type", "unit_test"]
     run_vars = warehouse.var_overrides()  # the run's overrides, the same the Python assets read
     if builds_lifecycle and partitioned:
         months = context.partition_key_range
