@@ -50,7 +50,8 @@ demo-data: install
 		$(PY) -m orchestration.generate --scale $(DEMO_SCALE) --dirty $(DEMO_DIRTY) --out $(CLM_LANDING_DIR); \
 	else echo "using the files already in $(CLM_LANDING_DIR)"; fi
 
-run: install manifest demo-data $(DAGSTER_HOME)/dagster.yaml
+# (no `manifest` prerequisite: orchestration.run parses the project itself before it loads the definitions)
+run: install demo-data $(DAGSTER_HOME)/dagster.yaml
 	@$(PY) -m orchestration.run $(if $(FULL_REFRESH),--full-refresh)
 
 postgres:

@@ -46,6 +46,7 @@ def run_warehouse_job(
     for released in release_dead_runs(instance):
         reason = "its process is gone: marked failed" if released.was_dead else "it had finished"
         terminal.write(f"freed the warehouse slots of run {released.run_id} ({reason})\n")
+        terminal.flush()
     total, check_steps = steps_of(job)
     progress = StepProgress(terminal=terminal, total_steps=total, check_steps=check_steps)
     job = job.with_logger_defs({"console": dg.colored_console_logger, PROGRESS_LOGGER: progress_logger(progress)})

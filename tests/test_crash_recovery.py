@@ -1,6 +1,8 @@
 """A `python -m orchestration.run` killed with SIGKILL (its whole process group) during ingest, dbt or
 publish, then started again, ends with the same marts as an uninterrupted run, without waiting on the
-dead run's pool slot; the dead run is marked failed with a message. SIGTERM stops a run promptly."""
+dead run's pool slot; the dead run is marked failed with a message. The three kills are one chain (each
+restart is killed in turn, then one runs to the end): the file runs the job to its end twice instead of
+four times. SIGTERM stops a run promptly."""
 
 from __future__ import annotations
 
@@ -100,35 +102,43 @@ def test_a_run_prints_one_line_per_step_and_the_summary_once(clean_warehouse: Pa
     assert 'Started execution of step "dbt_before_clv"' in log_file.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize(
-    ("step", "settle_s"),
-    # publish takes well under a second on this data: kill the moment its step starts
-    [("crm__orders", 0.0), ("dbt_before_clv", 3.0), ("serving__published_marts", 0.0)],
-    ids=["ingest", "dbt", "publish"],
-)
-def test_a_killed_run_is_recovered_by_the_next(
-    tmp_path: Path, landing: Path, clean_warehouse: Path, step: str, settle_s: float
-) -> None:
+# Where the three runs of the chain are killed, in turn. Publish takes well under a second on this data:
+# kill the moment its step starts.
+KILLS = (("crm__orders", 0.0), ("dbt_before_clv", 3.0), ("serving__published_marts", 0.0))
+
+
+def test_each_killed_run_is_recovered_by_the_next(tmp_path: Path, landing: Path, clean_warehouse: Path) -> None:
+    """Three runs killed in turn, during ingest, dbt and publish, each started on what the one before left;
+    then a fourth runs to the end. Each run after a kill frees the dead run's slot (it would otherwise wait
+    on it forever) and gets past the step where the one before died; the marts equal the uninterrupted
+    run's once dbt has completed after the kill during dbt, and again at the end."""
     env = _env(tmp_path, landing)
-    killed = _start(env, tmp_path / "killed.log")
-    try:
-        _wait_for_step(killed, env, tmp_path / "killed.log", step)
-        time.sleep(settle_s)
-    finally:
-        os.killpg(killed.pid, signal.SIGKILL)
-        killed.wait()
+    warehouse = tmp_path / "warehouse" / "clm.duckdb"
+    for index, (step, settle_s) in enumerate(KILLS):
+        log = tmp_path / f"killed-{index}.log"
+        killed = _start(env, log)
+        try:
+            _wait_for_step(killed, env, log, step)
+            time.sleep(settle_s)
+        finally:
+            os.killpg(killed.pid, signal.SIGKILL)
+            killed.wait()
+        if index:  # reaching `step` means it got past the step where the previous run was killed
+            assert "its process is gone: marked failed" in log.read_text(), log.read_text()
+        if step == "serving__published_marts":  # every dbt step completed after the kill during dbt
+            assert compare(clean_warehouse, warehouse) == []
 
     _run_to_end(env, tmp_path / "rerun.log")
 
     assert "its process is gone: marked failed" in (tmp_path / "rerun.log").read_text()
-    assert compare(clean_warehouse, tmp_path / "warehouse" / "clm.duckdb") == []
+    assert compare(clean_warehouse, warehouse) == []
     with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
         runs = instance.get_runs()
         statuses = sorted(run.status.value for run in runs)
-        assert statuses == ["FAILURE", "SUCCESS"], statuses
-        dead = next(run for run in runs if run.status == dg.DagsterRunStatus.FAILURE)
-        failure = instance.all_logs(dead.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
-        assert "no longer exists" in failure[-1].message
+        assert statuses == ["FAILURE"] * len(KILLS) + ["SUCCESS"], statuses
+        for dead in (run for run in runs if run.status == dg.DagsterRunStatus.FAILURE):
+            failure = instance.all_logs(dead.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
+            assert "no longer exists" in failure[-1].message
         assert instance.event_log_storage.get_concurrency_run_ids() == set()
 
 
