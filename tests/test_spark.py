@@ -258,5 +258,7 @@ def test_no_pii_outside_raw_spark(spark_warehouse: BuiltWarehouse) -> None:
 
 def test_every_unit_test_passes_on_the_cluster(spark_warehouse: BuiltWarehouse) -> None:
     """The dbt unit tests (not part of the production job) on Spark, against the job's relations."""
+    # the tests' own query session would hold every core of the cluster, and dbt's would wait for one
+    close_spark_query_session()
     result = spark_warehouse.dbt("test", "--select", "test_type:unit")
     assert passed_unit_tests(result.stdout) == written_unit_tests(load_manifest(spark_warehouse.env))

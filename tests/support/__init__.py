@@ -16,6 +16,9 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
 DBT = str(Path(sys.executable).parent / "dbt")
 
 
+DBT_TIMEOUT_S = 1200  # one dbt command of a test (small data); the longest take about three minutes
+
+
 class DbtRunner:
     """Runs the project's dbt with an environment of its own; fails the test with dbt's output."""
 
@@ -26,7 +29,10 @@ class DbtRunner:
         cmd = [DBT, *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
         if vars:
             cmd += ["--vars", json.dumps(vars)]
-        proc = subprocess.run(cmd, env=self.env, capture_output=True, text=True, cwd=PROJECT_DIR)
+        # a bound, so that a dbt waiting on something that never comes fails the test instead of the suite
+        proc = subprocess.run(
+            cmd, env=self.env, capture_output=True, text=True, cwd=PROJECT_DIR, timeout=DBT_TIMEOUT_S
+        )
         if check and proc.returncode != 0:
             raise AssertionError(f"dbt {' '.join(args)} failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-2000:]}")
         return proc
