@@ -126,12 +126,11 @@ purchases_to_date_totals as (
         min(purchase_gaps.purchase_date) as first_order_date,
         max(purchase_gaps.purchase_date) as last_order_date,
         count(purchase_gaps.purchase_date) as purchase_days_to_date,
-        coalesce(sum(purchase_gaps.completed_orders), 0) as completed_orders_to_date,
-        sum(
+        coalesce({{ whole_number_sum('purchase_gaps.completed_orders') }}, 0) as completed_orders_to_date,
+        count(
             case
                 when purchase_gaps.purchase_date > month_windows_with_baseline.trailing_12m_start_date
                     then 1
-                else 0
             end
         ) as purchase_days_12m,
         coalesce(sum(

@@ -38,6 +38,8 @@
 -- depends_on: {{ ref('int_customer_change_stamps') }}
 
 {%- set continues_stored_states = customer_months_rebuild() == 'changed' %}
+{%- set running_total = 'partition by customer_id order by month_start_date'
+    ~ ' rows between unbounded preceding and current row' %}
 
 with
 
@@ -133,15 +135,9 @@ ruled as (
         ) as second_previous_rule_stage_code,
         lag(purchase_days_to_date) over (partition by customer_id order by month_start_date)
             as previous_purchase_days_to_date,
-        sum(calls) over (
-            partition by customer_id order by month_start_date rows between unbounded preceding and current row
-        ) as calls_to_date,
-        sum(inbound_calls) over (
-            partition by customer_id order by month_start_date rows between unbounded preceding and current row
-        ) as inbound_calls_to_date,
-        sum(answered_calls) over (
-            partition by customer_id order by month_start_date rows between unbounded preceding and current row
-        ) as answered_calls_to_date,
+        {{ whole_number_sum('calls', over=running_total) }} as calls_to_date,
+        {{ whole_number_sum('inbound_calls', over=running_total) }} as inbound_calls_to_date,
+        {{ whole_number_sum('answered_calls', over=running_total) }} as answered_calls_to_date,
         case rule_stage_code
             when 'prospect' then 0
             when 'new' then 1
@@ -175,7 +171,7 @@ segmented as (
 
     select
         *,
-        sum(case when fixed_stage_code in ('churned', 'won_back', 'declining') then 1 else 0 end) over (
+        count(case when fixed_stage_code in ('churned', 'won_back', 'declining') then 1 end) over (
             partition by customer_id order by month_start_date rows between unbounded preceding and current row
         ) as segment_number,
         lag(fixed_stage_code) over (partition by customer_id order by month_start_date)

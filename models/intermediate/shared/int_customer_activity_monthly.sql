@@ -48,10 +48,10 @@ orders_monthly as (
     select
         orders.customer_id,
         cast({{ dbt.date_trunc('month', 'orders.ordered_date') }} as date) as month_start_date,
-        sum(case when orders.is_completed then 1 else 0 end) as completed_orders,
+        count(case when orders.is_completed then 1 end) as completed_orders,
         count(distinct case when orders.is_completed then orders.ordered_date end) as purchase_days,
-        sum(case when orders.is_returned then 1 else 0 end) as returned_orders,
-        sum(case when orders.is_cancelled then 1 else 0 end) as cancelled_orders,
+        count(case when orders.is_returned then 1 end) as returned_orders,
+        count(case when orders.is_cancelled then 1 end) as cancelled_orders,
         sum(case when orders.is_completed then orders.net_amount else 0 end) as net_spend_amount,
         sum(case when orders.is_completed then orders.margin_amount else 0 end) as margin_amount,
         sum(case when orders.is_completed then orders.discount_amount else 0 end) as discount_amount
@@ -70,16 +70,16 @@ calls_monthly as (
         calls.customer_id,
         cast({{ dbt.date_trunc('month', 'calls.started_date') }} as date) as month_start_date,
         count(*) as calls,
-        sum(case when calls.direction = 'inbound' then 1 else 0 end) as inbound_calls,
-        sum(case when calls.is_answered then 1 else 0 end) as answered_calls,
-        sum(case when calls.purpose = 'sales' then 1 else 0 end) as sales_calls,
-        sum(case when calls.purpose = 'follow_up' then 1 else 0 end) as follow_up_calls,
-        sum(case when calls.purpose = 'service' then 1 else 0 end) as service_calls,
-        sum(case when calls.purpose = 'survey' then 1 else 0 end) as survey_calls,
-        sum(case when calls.purpose = 'retention' then 1 else 0 end) as retention_calls,
-        sum(case when calls.purpose = 'win_back' then 1 else 0 end) as win_back_calls,
+        count(case when calls.direction = 'inbound' then 1 end) as inbound_calls,
+        count(case when calls.is_answered then 1 end) as answered_calls,
+        count(case when calls.purpose = 'sales' then 1 end) as sales_calls,
+        count(case when calls.purpose = 'follow_up' then 1 end) as follow_up_calls,
+        count(case when calls.purpose = 'service' then 1 end) as service_calls,
+        count(case when calls.purpose = 'survey' then 1 end) as survey_calls,
+        count(case when calls.purpose = 'retention' then 1 end) as retention_calls,
+        count(case when calls.purpose = 'win_back' then 1 end) as win_back_calls,
         sum(calls.duration_minutes) as call_minutes,
-        sum(calls.satisfaction_score) as call_satisfaction_score_sum,
+        {{ whole_number_sum("calls.satisfaction_score") }} as call_satisfaction_score_sum,
         count(calls.satisfaction_score) as call_satisfaction_responses,
         min(calls.satisfaction_score) as lowest_call_satisfaction_score
     from calls
@@ -98,13 +98,13 @@ complaints_monthly as (
         complaints.customer_id,
         cast({{ dbt.date_trunc('month', 'complaints.opened_date') }} as date) as month_start_date,
         count(*) as complaints,
-        sum(case when complaints.severity = 'low' then 1 else 0 end) as low_severity_complaints,
-        sum(case when complaints.severity = 'medium' then 1 else 0 end) as medium_severity_complaints,
-        sum(case when complaints.severity = 'high' then 1 else 0 end) as high_severity_complaints,
-        sum(case when complaints.severity = 'critical' then 1 else 0 end) as critical_severity_complaints,
-        sum(case when {{ is_severe_complaint('complaints.severity') }} then 1 else 0 end) as severe_complaints,
+        count(case when complaints.severity = 'low' then 1 end) as low_severity_complaints,
+        count(case when complaints.severity = 'medium' then 1 end) as medium_severity_complaints,
+        count(case when complaints.severity = 'high' then 1 end) as high_severity_complaints,
+        count(case when complaints.severity = 'critical' then 1 end) as critical_severity_complaints,
+        count(case when {{ is_severe_complaint('complaints.severity') }} then 1 end) as severe_complaints,
         sum(complaints.compensation_amount) as compensation_amount,
-        sum(complaints.satisfaction_score) as complaint_satisfaction_score_sum,
+        {{ whole_number_sum("complaints.satisfaction_score") }} as complaint_satisfaction_score_sum,
         count(complaints.satisfaction_score) as complaint_satisfaction_responses
     from complaints
     cross join as_of_dates
@@ -121,7 +121,7 @@ conversions_monthly as (
         customer_id,
         call_month_start_date as month_start_date,
         count(*) as outbound_sales_calls,
-        sum(case when is_converted then 1 else 0 end) as converted_sales_calls
+        count(case when is_converted then 1 end) as converted_sales_calls
     from sales_call_conversions
     where {{ customer_month_in_scope('customer_id', 'call_month_start_date') }}
     group by 1, 2

@@ -32,9 +32,9 @@ final as (
 
     select
         purchase_days.purchase_date as activity_date,
-        sum(case when purchase_days.purchase_date = customers.first_purchase_date then 1 else 0 end)
+        count(case when purchase_days.purchase_date = customers.first_purchase_date then 1 end)
             as first_purchases,
-        sum(case when purchase_days.purchase_date > customers.first_purchase_date then 1 else 0 end)
+        count(case when purchase_days.purchase_date > customers.first_purchase_date then 1 end)
             as repeat_purchases
     from purchase_days
     inner join customers

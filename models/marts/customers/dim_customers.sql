@@ -44,9 +44,9 @@ lifetime_activity as (
     select
         customer_id,
         sum(net_spend_amount) as net_spend_to_date_amount,
-        sum(returned_orders) as returned_orders_to_date,
-        sum(calls) as calls_to_date,
-        sum(complaints) as complaints_to_date
+        {{ whole_number_sum('returned_orders') }} as returned_orders_to_date,
+        {{ whole_number_sum('calls') }} as calls_to_date,
+        {{ whole_number_sum('complaints') }} as complaints_to_date
     from {{ ref('int_customer_months_measured') }}
     group by 1
 

@@ -55,7 +55,7 @@ customer_month_history as (
         lag(stage_code, {{ months_back }}) over (partition by customer_id order by month_start_date)
             as stage_code_{{ months_back }}_months_before,
         {%- endfor %}
-        sum(case when is_churned then 1 else 0 end) over (
+        count(case when is_churned then 1 end) over (
             partition by customer_id order by month_start_date rows between unbounded preceding and current row
         ) as churn_sequence_number
 
@@ -98,15 +98,15 @@ activity_signals as (
     select
         churn_events.customer_id,
         churn_events.month_start_date,
-        sum(activity.complaints) as complaints_before_churn,
-        sum(activity.severe_complaints) as severe_complaints_before_churn,
-        sum(activity.complaint_satisfaction_score_sum) as complaint_satisfaction_score_sum,
-        sum(activity.complaint_satisfaction_responses) as complaint_satisfaction_responses,
-        sum(activity.calls) as calls_before_churn,
-        sum(activity.inbound_calls) as inbound_calls_before_churn,
-        sum(activity.follow_up_calls) as follow_up_calls_before_churn,
-        sum(activity.call_satisfaction_score_sum) as call_satisfaction_score_sum,
-        sum(activity.call_satisfaction_responses) as call_satisfaction_responses,
+        {{ whole_number_sum('activity.complaints') }} as complaints_before_churn,
+        {{ whole_number_sum('activity.severe_complaints') }} as severe_complaints_before_churn,
+        {{ whole_number_sum('activity.complaint_satisfaction_score_sum') }} as complaint_satisfaction_score_sum,
+        {{ whole_number_sum('activity.complaint_satisfaction_responses') }} as complaint_satisfaction_responses,
+        {{ whole_number_sum('activity.calls') }} as calls_before_churn,
+        {{ whole_number_sum('activity.inbound_calls') }} as inbound_calls_before_churn,
+        {{ whole_number_sum('activity.follow_up_calls') }} as follow_up_calls_before_churn,
+        {{ whole_number_sum('activity.call_satisfaction_score_sum') }} as call_satisfaction_score_sum,
+        {{ whole_number_sum('activity.call_satisfaction_responses') }} as call_satisfaction_responses,
         min(activity.lowest_call_satisfaction_score) as lowest_call_satisfaction_before_churn
     from churn_events
     inner join activity
@@ -126,11 +126,10 @@ complaint_signals as (
     select
         churn_events.customer_id,
         churn_events.month_start_date,
-        sum(
+        count(
             case
                 when complaints.resolved_date is null or complaints.resolved_date > churn_events.month_end_date
                     then 1
-                else 0
             end
         ) as unresolved_complaints_at_churn
     from churn_events
@@ -150,7 +149,7 @@ overdue_signals as (
     select
         churn_events.customer_id,
         churn_events.month_start_date,
-        sum(case when lifecycle_monthly.is_overdue then 1 else 0 end) as overdue_months_before_churn,
+        count(case when lifecycle_monthly.is_overdue then 1 end) as overdue_months_before_churn,
         max(
             case
                 when lifecycle_monthly.is_overdue

@@ -87,7 +87,7 @@ active_customers as (
     select
         acquisitions.acquisition_month_start as acquisition_month_start_date,
         customer_months.month_start_date as activity_month_start_date,
-        sum(case when customer_months.is_active then 1 else 0 end) as customers_active
+        count(case when customer_months.is_active then 1 end) as customers_active
 
     from customer_months
     inner join acquisitions

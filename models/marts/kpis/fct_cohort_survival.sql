@@ -55,8 +55,8 @@ exits as (
     select
         cohort_key,
         months_to_churn_or_censoring as months_since_acquisition,
-        sum(case when is_churn_observed then 1 else 0 end) as churned_customers,
-        sum(case when is_churn_observed then 0 else 1 end) as censored_customers
+        count(case when is_churn_observed then 1 end) as churned_customers,
+        {{ whole_number_sum('case when is_churn_observed then 0 else 1 end') }} as censored_customers
 
     from curve_members
     group by
@@ -95,11 +95,11 @@ at_risk as (
         coalesce(exits.churned_customers, 0) as churned_customers,
         coalesce(exits.censored_customers, 0) as censored_customers,
         -- at risk at t: everyone whose exit (churn or censoring) is at t or later
-        sum(coalesce(exits.churned_customers, 0) + coalesce(exits.censored_customers, 0)) over (
-            partition by curve_points.cohort_key
-            order by curve_points.months_since_acquisition
-            rows between current row and unbounded following
-        ) as customers_at_risk
+        {{ whole_number_sum(
+            'coalesce(exits.churned_customers, 0) + coalesce(exits.censored_customers, 0)',
+            over='partition by curve_points.cohort_key order by curve_points.months_since_acquisition'
+                ~ ' rows between current row and unbounded following'
+        ) }} as customers_at_risk
 
     from curve_points
     left join exits

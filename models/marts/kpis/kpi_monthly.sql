@@ -45,33 +45,33 @@ aggregated as (
         dimension_value,
 
         -- growth accounting
-        sum(case when is_active then 1 else 0 end) as active_customers,
-        sum(case when is_new then 1 else 0 end) as new_customers,
-        sum(case when is_retained then 1 else 0 end) as retained_customers,
-        sum(case when is_resurrected then 1 else 0 end) as resurrected_customers,
-        sum(case when is_churned then 1 else 0 end) as churned_customers,
-        sum(case when was_active_at_start then 1 else 0 end) as active_customers_at_start,
+        count(case when is_active then 1 end) as active_customers,
+        count(case when is_new then 1 end) as new_customers,
+        count(case when is_retained then 1 end) as retained_customers,
+        count(case when is_resurrected then 1 end) as resurrected_customers,
+        count(case when is_churned then 1 end) as churned_customers,
+        count(case when was_active_at_start then 1 end) as active_customers_at_start,
 
         -- purchases
-        sum(case when is_buyer then 1 else 0 end) as buying_customers,
-        sum(case when is_repeat_buyer then 1 else 0 end) as repeat_buying_customers,
-        sum(completed_orders) as completed_orders,
+        count(case when is_buyer then 1 end) as buying_customers,
+        count(case when is_repeat_buyer then 1 end) as repeat_buying_customers,
+        {{ whole_number_sum('completed_orders') }} as completed_orders,
 
         -- value
         sum(case when is_active then historical_clv_to_date end) as active_historical_clv_sum,
-        sum(case when is_active and historical_clv_to_date is not null then 1 else 0 end) as active_customers_with_clv,
+        count(case when is_active and historical_clv_to_date is not null then 1 end) as active_customers_with_clv,
 
         -- service
-        sum(call_satisfaction_responses) as call_satisfaction_responses,
-        sum(call_satisfaction_score_sum) as call_satisfaction_score_sum,
-        sum(complaint_satisfaction_responses) as complaint_satisfaction_responses,
-        sum(complaint_satisfaction_score_sum) as complaint_satisfaction_score_sum,
-        sum(complaints_opened) as complaints_opened,
-        sum(severe_complaints_opened) as severe_complaints_opened,
-        sum(case when is_active and has_complaint then 1 else 0 end) as active_customers_with_complaint,
-        sum(case when is_active and has_follow_up_call then 1 else 0 end) as active_customers_with_follow_up_call,
-        sum(outbound_sales_calls) as outbound_sales_calls,
-        sum(converted_sales_calls) as converted_sales_calls
+        {{ whole_number_sum('call_satisfaction_responses') }} as call_satisfaction_responses,
+        {{ whole_number_sum('call_satisfaction_score_sum') }} as call_satisfaction_score_sum,
+        {{ whole_number_sum('complaint_satisfaction_responses') }} as complaint_satisfaction_responses,
+        {{ whole_number_sum('complaint_satisfaction_score_sum') }} as complaint_satisfaction_score_sum,
+        {{ whole_number_sum('complaints_opened') }} as complaints_opened,
+        {{ whole_number_sum('severe_complaints_opened') }} as severe_complaints_opened,
+        count(case when is_active and has_complaint then 1 end) as active_customers_with_complaint,
+        count(case when is_active and has_follow_up_call then 1 end) as active_customers_with_follow_up_call,
+        {{ whole_number_sum('outbound_sales_calls') }} as outbound_sales_calls,
+        {{ whole_number_sum('converted_sales_calls') }} as converted_sales_calls
 
     from customer_month_dimensions
     group by

@@ -73,16 +73,15 @@ recent_complaints as (
     select
         complaints.customer_id,
         count(*) as complaints_in_window,
-        sum(
+        count(
             case
                 when complaints.resolved_date is null or complaints.resolved_date > current_stages.as_of_date
                     then 1
-                else 0
             end
         ) as unresolved_complaints_in_window,
-        sum(case when {{ is_severe_complaint('complaints.severity') }} then 1 else 0 end)
+        count(case when {{ is_severe_complaint('complaints.severity') }} then 1 end)
             as severe_complaints_in_window,
-        sum(complaints.satisfaction_score) as satisfaction_score_sum,
+        {{ whole_number_sum('complaints.satisfaction_score') }} as satisfaction_score_sum,
         count(complaints.satisfaction_score) as satisfaction_responses
     from complaints
     inner join current_stages
@@ -98,7 +97,7 @@ recent_call_scores as (
 
     select
         calls.customer_id,
-        sum(calls.satisfaction_score) as satisfaction_score_sum,
+        {{ whole_number_sum('calls.satisfaction_score') }} as satisfaction_score_sum,
         count(calls.satisfaction_score) as satisfaction_responses
     from calls
     inner join current_stages

@@ -15,9 +15,9 @@ raw_{{ table }} as (
 base_{{ table }} as (
 
     select
-        sum(case when row_disposition = 'staged' then 1 else 0 end) as staged_rows,
-        sum(case when row_disposition = 'rejected' then 1 else 0 end) as rejected_rows,
-        sum(case when row_disposition = 'superseded' then 1 else 0 end) as superseded_rows
+        count(case when row_disposition = 'staged' then 1 end) as staged_rows,
+        count(case when row_disposition = 'rejected' then 1 end) as rejected_rows,
+        count(case when row_disposition = 'superseded' then 1 end) as superseded_rows
     from {{ ref('base_crm__' ~ table) }}
 
 ),
