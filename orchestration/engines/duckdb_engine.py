@@ -90,7 +90,7 @@ class DuckDBEngine(ConnectionPerCall):
                 "where table_schema = ? and table_name = ? order by ordinal_position",
                 [schema, relation],
             ).fetchall()
-            # HUGEINT (DuckDB's sum of integers) has no Parquet type: counts fit in BIGINT
+            # HUGEINT has no Parquet type: a mart that sums integers without whole_number_sum fits in BIGINT
             select = ", ".join(
                 f'cast("{name}" as bigint) as "{name}"' if kind == "HUGEINT" else f'"{name}"' for name, kind in kinds
             )
