@@ -56,7 +56,7 @@ exits as (
         cohort_key,
         months_to_churn_or_censoring as months_since_acquisition,
         count(case when is_churn_observed then 1 end) as churned_customers,
-        {{ whole_number_sum('case when is_churn_observed then 0 else 1 end') }} as censored_customers
+        count(case when not is_churn_observed then 1 end) as censored_customers
 
     from curve_members
     group by

@@ -20,7 +20,7 @@ summarised as (
     select
         stage_code,
         count(*) as spells,
-        {{ whole_number_sum('case when is_open then 0 else 1 end') }} as completed_spells,
+        count(case when not is_open then 1 end) as completed_spells,
         count(case when is_open then 1 end) as open_spells,
         -- completed spells only: open spells are cut off by the as-of date (right-censored)
         avg(case when not is_open then cast(months_in_spell as {{ dbt.type_numeric() }}) end)
