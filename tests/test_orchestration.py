@@ -272,7 +272,7 @@ def test_serving_reader_keeps_working_during_a_publish_and_sees_the_new_version_
     warehouse: dict[str, Any],
 ) -> None:
     settings = _settings()
-    marts = mart_models(warehouse["manifest"])
+    marts = published_marts(warehouse["manifest"])  # what the job publishes
     serving = settings.published_dir / "serving.duckdb"
     reader = open_serving(serving)
     try:
@@ -293,6 +293,10 @@ def test_serving_reader_keeps_working_during_a_publish_and_sees_the_new_version_
             assert reopened.execute(f"select count(*) from marts.{mart}").fetchone()[0] == result.rows[mart]
     finally:
         reopened.close()
+    # the new file was patched from the current one; publishing the same marts again replaces nothing
+    assert result.serving is not None and result.serving.mode == "patched"
+    again = publish_marts(settings, marts)
+    assert again.serving is not None and (again.serving.mode, again.serving.replaced) == ("patched", {})
     assert not list((settings.published_dir / "versions").glob(".*.partial"))
 
 

@@ -9,7 +9,8 @@
 The serving file holds the data itself (tables marts.<mart>, loaded from the version's Parquet, with the
 dbt descriptions as table and column comments), not views over file paths: copied or moved to another
 folder or machine it answers the same, and it can never read another version's files. Only the marts
-the dbt exposure `bi_serving_copy` lists are published.
+the dbt exposure `bi_serving_copy` lists are published. It is usually a patched copy of the current one,
+with only the months and marts that changed replaced (orchestration/assets/serving_file.py).
 
 The serving file is written under a temporary name and moved over the old one with os.replace, so a
 reader sees the old or the new version, never half of one; a reader that still has the old file open
@@ -29,8 +30,8 @@ import dagster as dg
 from dagster import AssetExecutionContext
 
 from orchestration.assets.dbt_assets import relation_docs
+from orchestration.assets.serving_file import Docs, ServingWrite, write_serving_file
 from orchestration.checks.results import blocking_failures
-from orchestration.duckdb_connection import connect
 from orchestration.engines import engine_for
 from orchestration.lifecycle_report import render_lifecycle_report, write_lifecycle_report
 from orchestration.manifest import ManifestMissingError, load_manifest
@@ -39,7 +40,6 @@ from orchestration.settings import Settings
 
 SERVING_FILE = "serving.duckdb"
 KEEP_VERSIONS = 3  # the current one and two before it, for readers still holding an older file
-SERVING_STORAGE_VERSION = "v1.0.0"  # readable by every DuckDB 1.x
 
 
 class PublishBlockedError(RuntimeError):
@@ -52,6 +52,7 @@ class PublishResult:
     version_dir: Path
     serving_path: Path
     rows: dict[str, int] = field(default_factory=dict)
+    serving: ServingWrite | None = None
 
 
 def _version_name() -> str:
@@ -62,50 +63,6 @@ def _export(settings: Settings, marts: list[str], folder: Path) -> dict[str, int
     engine = engine_for(settings)
     with engine.session():
         return {mart: engine.export_parquet("marts", mart, folder / f"{mart}.parquet") for mart in marts}
-
-
-Docs = dict[str, tuple[str, dict[str, str]]]  # mart -> (description, {column: description})
-
-
-def _quoted(text: str) -> str:
-    return "'" + text.strip().replace("'", "''") + "'"
-
-
-def _comment(connection: Any, mart: str, docs: Docs) -> None:
-    description, columns = docs.get(mart, ("", {}))
-    if description.strip():
-        connection.execute(f"comment on table marts.{mart} is {_quoted(description)}")
-    present = {
-        name
-        for (name,) in connection.execute(
-            "select column_name from information_schema.columns where table_schema = 'marts' and table_name = ?", [mart]
-        ).fetchall()
-    }
-    for column, text in columns.items():
-        if column in present and text.strip():
-            connection.execute(f'comment on column marts.{mart}."{column}" is {_quoted(text)}')
-
-
-def _write_serving_file(
-    settings: Settings, path: Path, version_dir: Path, rows: dict[str, int], version: str, docs: Docs
-) -> None:
-    path.unlink(missing_ok=True)
-    storage = {"storage_compatibility_version": SERVING_STORAGE_VERSION}
-    with connect(settings, path=path, extra_config=storage) as connection:  # the warehouse's memory bound
-        connection.execute("create schema marts")
-        for mart in rows:
-            parquet = (version_dir / f"{mart}.parquet").resolve()
-            connection.execute(f"create table marts.{mart} as select * from read_parquet('{parquet}')")
-            _comment(connection, mart, docs)
-        connection.execute(
-            "create table main.publish_info (version varchar, published_at timestamp, mart varchar, row_count bigint)"
-        )
-        published_at = datetime.now(UTC).replace(tzinfo=None)
-        connection.executemany(
-            "insert into main.publish_info values (?, ?, ?, ?)",
-            [(version, published_at, m, n) for m, n in rows.items()],
-        )
-        connection.execute("checkpoint")
 
 
 def _docs_from_manifest(marts: list[str]) -> Docs:
@@ -144,7 +101,9 @@ def publish_marts(
         version_dir = versions_dir / version
         partial.rename(version_dir)
         temporary = published / f".{SERVING_FILE}.{version}.tmp"
-        _write_serving_file(settings, temporary, version_dir, rows, version, docs)
+        serving = write_serving_file(
+            settings, temporary, version_dir, list(rows), docs, version, current=published / SERVING_FILE
+        )
         page = render_lifecycle_report(settings, temporary, version)  # from exactly what is published
         os.replace(temporary, published / SERVING_FILE)  # the atomic swap
     except BaseException:
@@ -156,7 +115,7 @@ def publish_marts(
     if page is not None:
         write_lifecycle_report(settings, page, version)
     _prune(versions_dir, KEEP_VERSIONS)
-    return PublishResult(version=version, version_dir=version_dir, serving_path=published / SERVING_FILE, rows=rows)
+    return PublishResult(version, version_dir, published / SERVING_FILE, rows, serving)
 
 
 def open_serving(path: str | Path) -> Any:
@@ -191,6 +150,8 @@ def publish_asset(mart_keys: dict[str, dg.AssetKey], docs: Docs) -> dg.AssetsDef
         except PublishBlockedError as error:
             raise dg.Failure(str(error), allow_retries=False) from error
         context.log.info(f"published version {result.version} to {result.version_dir}")
+        if result.serving is not None:
+            context.log.info(f"serving file {result.serving.summary()}")
         return dg.MaterializeResult(
             metadata={
                 "version": result.version,
@@ -198,6 +159,7 @@ def publish_asset(mart_keys: dict[str, dg.AssetKey], docs: Docs) -> dg.AssetsDef
                 "parquet_folder": dg.MetadataValue.path(str(result.version_dir)),
                 "marts": len(result.rows),
                 "rows": dg.MetadataValue.json(result.rows),
+                "serving_write": result.serving.summary() if result.serving else "",
                 "dq_results": dg.MetadataValue.path(str(settings.warehouse_dir / "dq" / "latest.json")),
             }
         )
