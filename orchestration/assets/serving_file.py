@@ -44,7 +44,7 @@ WHOLE_WRITE_CHANGED_SHARE = 0.5  # above this share of changed rows a whole writ
 WHOLE_WRITE_FREE_SHARE = 0.5  # above this share of free blocks the file is written whole (compacted)
 
 Docs = dict[str, tuple[str, dict[str, str]]]  # mart -> (description, {column: description})
-Part = date | None  # a month of a monthly mart; None for a mart fingerprinted whole
+Part = date | None  # a month of a monthly mart (None: its rows without a month, or a mart fingerprinted whole)
 
 
 @dataclass(frozen=True)
