@@ -3,10 +3,44 @@
 -- as in int_customer_cash_flows_monthly), tiered with the same macro as fct_customer_value_tiers,
 -- and compared with their tier at the previous month-end, so moves between tiers are visible.
 -- The last snapshot is the as-of month; its tiers equal fct_customer_value_tiers.
+-- Incremental (docs/incremental.md): a run recomputes the months from the first cash-flow month that
+-- changed since the last run; each customer continues from their stored row of the month before, which
+-- enters the running totals as the customer's first row (is_stored_state) and gives the first recomputed
+-- month its previous tier.
+{%- set cash_flow_columns = [
+    'customer_id', 'month_start_date', 'months_since_acquisition', 'net_cash_flow', 'discounted_cash_flow'
+] %}
+{{ config(**changed_months_model_config('int_customer_cash_flows_monthly', cash_flow_columns)) }}
+-- depends_on: {{ ref('int_customer_change_stamps') }}
+{%- set first_month = changed_months_from('int_customer_cash_flows_monthly', cash_flow_columns) %}
 with
 
 cash_flows as (
-    select * from {{ ref('int_customer_cash_flows_monthly') }}
+    select
+        customer_id,
+        month_start_date,
+        months_since_acquisition,
+        net_cash_flow,
+        discounted_cash_flow,
+        false as is_stored_state,
+        cast(null as {{ dbt.type_string() }}) as stored_value_tier
+    from {{ ref('int_customer_cash_flows_monthly') }}
+    {%- if first_month is not none %}
+    where month_start_date >= {{ first_month }}
+
+    union all
+
+    select
+        customer_id,
+        month_start_date,
+        months_since_acquisition,
+        cumulative_lifetime_profit as net_cash_flow,
+        cumulative_clv as discounted_cash_flow,
+        true as is_stored_state,
+        value_tier as stored_value_tier
+    from {{ this }}
+    where month_start_date = {{ dbt.dateadd('month', -1, first_month) }}
+    {%- endif %}
 ),
 
 cumulated as (
@@ -14,6 +48,8 @@ cumulated as (
         customer_id,
         month_start_date,
         months_since_acquisition,
+        is_stored_state,
+        stored_value_tier,
         sum(net_cash_flow) over (
             partition by customer_id
             order by month_start_date
@@ -36,13 +72,38 @@ ranked as (
         ) as value_rank,
         count(*) over (partition by month_start_date) as ranked_customers
     from cumulated
+    where not is_stored_state
 ),
 
 tiered as (
     select
-        *,
+        customer_id,
+        month_start_date,
+        months_since_acquisition,
+        is_stored_state,
+        cumulative_lifetime_profit,
+        cumulative_clv,
+        value_rank,
+        ranked_customers,
         {{ value_tier('value_rank', 'ranked_customers') }} as value_tier
     from ranked
+    {%- if first_month is not none %}
+
+    union all
+
+    select
+        customer_id,
+        month_start_date,
+        months_since_acquisition,
+        is_stored_state,
+        cumulative_lifetime_profit,
+        cumulative_clv,
+        cast(null as {{ dbt.type_bigint() }}) as value_rank,
+        cast(null as {{ dbt.type_bigint() }}) as ranked_customers,
+        stored_value_tier as value_tier
+    from cumulated
+    where is_stored_state
+    {%- endif %}
 ),
 
 with_previous as (
@@ -71,6 +132,7 @@ final as (
             else 'same'
         end as tier_move
     from with_previous
+    where not is_stored_state
 )
 
 select * from final
