@@ -433,21 +433,25 @@ def test_the_clv_holdout_evaluation_agrees_with_the_staged_orders(warehouse: dic
 def test_a_failed_publish_keeps_the_previous_version(
     warehouse: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from orchestration.assets import publish
+    from orchestration.assets import serving_file
 
     settings = _settings()
     current = (settings.published_dir / "CURRENT").read_text()
     serving_bytes = (settings.published_dir / "serving.duckdb").read_bytes()
+    versions = sorted((settings.published_dir / "versions").iterdir())
 
     def broken(*_args: object, **_kwargs: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(publish, "_write_serving_file", broken)
+    # the disk fills up while the patched copy of the serving file is being finished
+    monkeypatch.setattr(serving_file, "_finish", broken)
     with pytest.raises(OSError, match="disk full"):
-        publish_marts(settings, mart_models(warehouse["manifest"]))
+        publish_marts(settings, published_marts(warehouse["manifest"]))
     assert (settings.published_dir / "CURRENT").read_text() == current
     assert (settings.published_dir / "serving.duckdb").read_bytes() == serving_bytes
-    assert not list((settings.published_dir / "versions").glob(".*.partial"))
+    # nothing of the failed version is left: no partial folder, no version folder, no half-written copy
+    assert sorted((settings.published_dir / "versions").iterdir()) == versions
+    assert [p.name for p in settings.published_dir.iterdir() if p.name.startswith(".")] == []
 
 
 def test_partition_backfill_rebuilds_only_its_months(warehouse: dict[str, Any]) -> None:

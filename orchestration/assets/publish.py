@@ -96,18 +96,20 @@ def publish_marts(
     version = _version_name()
     partial = versions_dir / f".{version}.partial"
     partial.mkdir()
+    version_dir = versions_dir / version
+    temporary = published / f".{SERVING_FILE}.{version}.tmp"
     try:
         rows = _export(settings, marts, partial)
-        version_dir = versions_dir / version
         partial.rename(version_dir)
-        temporary = published / f".{SERVING_FILE}.{version}.tmp"
         serving = write_serving_file(
             settings, temporary, version_dir, list(rows), docs, version, current=published / SERVING_FILE
         )
         page = render_lifecycle_report(settings, temporary, version)  # from exactly what is published
         os.replace(temporary, published / SERVING_FILE)  # the atomic swap
-    except BaseException:
+    except BaseException:  # nothing of a failed version stays: CURRENT and the serving file are the old ones
         shutil.rmtree(partial, ignore_errors=True)
+        shutil.rmtree(version_dir, ignore_errors=True)
+        temporary.unlink(missing_ok=True)
         raise
     current_tmp = published / ".CURRENT.tmp"
     current_tmp.write_text(version + "\n", encoding="utf-8")
