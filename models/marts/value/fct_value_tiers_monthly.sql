@@ -63,6 +63,8 @@ cumulated as (
     from cash_flows
 ),
 
+-- the stored rows are all of the month before the recomputed ones: ranked among themselves, apart from
+-- every recomputed month, and only their stored tier is kept
 ranked as (
     select
         *,
@@ -72,38 +74,16 @@ ranked as (
         ) as value_rank,
         count(*) over (partition by month_start_date) as ranked_customers
     from cumulated
-    where not is_stored_state
 ),
 
 tiered as (
     select
-        customer_id,
-        month_start_date,
-        months_since_acquisition,
-        is_stored_state,
-        cumulative_lifetime_profit,
-        cumulative_clv,
-        value_rank,
-        ranked_customers,
-        {{ value_tier('value_rank', 'ranked_customers') }} as value_tier
+        *,
+        case
+            when is_stored_state then stored_value_tier
+            else {{ value_tier('value_rank', 'ranked_customers') }}
+        end as value_tier
     from ranked
-    {%- if first_month is not none %}
-
-    union all
-
-    select
-        customer_id,
-        month_start_date,
-        months_since_acquisition,
-        is_stored_state,
-        cumulative_lifetime_profit,
-        cumulative_clv,
-        cast(null as {{ dbt.type_bigint() }}) as value_rank,
-        cast(null as {{ dbt.type_bigint() }}) as ranked_customers,
-        stored_value_tier as value_tier
-    from cumulated
-    where is_stored_state
-    {%- endif %}
 ),
 
 with_previous as (
