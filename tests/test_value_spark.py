@@ -23,15 +23,19 @@ pytestmark = [pytest.mark.spark, pytest.mark.slow]
 INPUTS = {
     "staging": ("stg_crm__customers", "stg_crm__orders", "stg_crm__calls", "stg_crm__complaints",
                 "stg_crm__marketing_spend"),
-    "intermediate": ("int_as_of_dates",),
+    "intermediate": (
+        "int_as_of_dates", "int_calendar_months", "int_customer_activity_monthly", "int_customer_change_stamps",
+    ),
     "marts": ("dim_customers",),
     "reference": ("value_tier_labels",),
 }
 VALUE_MODELS = (
     ("intermediate", "int_customer_acquisitions"), ("intermediate", "int_calls_costed"),
     ("intermediate", "int_marketing_spend_allocated"), ("intermediate", "int_customer_cash_flows_monthly"),
-    ("marts", "fct_customer_clv"), ("marts", "fct_acquisition_costs"), ("marts", "fct_customer_value_tiers"),
-    ("marts", "fct_value_tier_summary"), ("marts", "fct_value_pareto"), ("marts", "fct_value_tiers_monthly"),
+    ("marts", "fct_value_tiers_monthly"), ("intermediate", "int_customer_clv_historical"),
+    ("intermediate", "int_customer_value_tiers_historical"), ("marts", "fct_customer_clv"),
+    ("marts", "fct_acquisition_costs"), ("marts", "fct_customer_value_tiers"),
+    ("marts", "fct_value_tier_summary"), ("marts", "fct_value_pareto"),
     ("marts", "fct_stage_tier_counts"),
 )
 
