@@ -1,8 +1,8 @@
 """Incremental days (docs/incremental.md), on DuckDB and PostgreSQL with real dbt and real files.
 
 An initial history is built, then ten days land one at a time, each followed by the incremental path
-(ingest of the new files, `dbt run` of the staging layer, the lifecycle fact and the cash flows without
---full-refresh). The days carry what makes incremental staging hard: a late order, a superseding version
+(ingest of the new files, `dbt run` of the staging layer, the lifecycle fact, the cash flows, the tiers and
+the customer KPIs without --full-refresh; the tiers and the KPIs are compared with a full rebuild every day). The days carry what makes incremental staging hard: a late order, a superseding version
 that turns a completed order into `returned`, a closed account, an order and a call for a customer whose
 record arrives two days later, a referral to a customer who arrives later, a customer whose newest
 version is rejected (so their orders lose their customer), an identical duplicate row, a file landed
@@ -37,7 +37,9 @@ LATE_CUSTOMER = "C9999001"
 LATE_REFERRER = "C9999002"
 CASH_FLOWS = "int_customer_cash_flows_monthly"
 TIERS = "fct_value_tiers_monthly"  # incremental by changed input month (macros/incremental/changed_months.sql)
-DAILY_PATH = ["staging", f"+{FACT}", f"+{CASH_FLOWS}", TIERS]
+KPIS = "fct_customer_kpi_monthly"  # by changed customer, recent month and changed tier month
+DAILY_PATH = ["staging", f"+{FACT}", f"+{CASH_FLOWS}", f"+{KPIS}"]
+COMPARED_DAILY = (TIERS, KPIS)  # they read months other customers' data changed (tiers rank everyone)
 CUSTOMER_MONTH_MODELS = (  # incremental by changed customer and recent month (macros/incremental/customer_months.sql)
     "int_customer_activity_monthly",
     "int_customer_months_spined",
@@ -45,6 +47,7 @@ CUSTOMER_MONTH_MODELS = (  # incremental by changed customer and recent month (m
     "int_customer_stages_sequenced",
     CASH_FLOWS,
     FACT,
+    KPIS,
 )
 
 
@@ -261,14 +264,17 @@ def test_ten_days_incremental_equal_a_full_refresh(engine_env: dict[str, str], g
         ingest_all(settings)
         result = dbt("run", "--select", *DAILY_PATH)
         # the tiers continue from stored rows on most days, but late data recomputes every month: a day's
-        # errors would be overwritten by a later day's, so each day's tiers must equal a full rebuild now
-        tiers = table_rows(env, f"marts.{TIERS}")
-        dbt("run", "--select", TIERS, "--full-refresh")
-        assert table_rows(env, f"marts.{TIERS}") == tiers, day
+        # errors would be overwritten by a later day's, so each day's tiers (and the KPI fact, which takes
+        # the months whose tiers changed) must equal a full rebuild now
+        for model in COMPARED_DAILY:
+            incremental = table_rows(env, f"marts.{model}")
+            dbt("run", "--select", model, "--full-refresh")
+            assert table_rows(env, f"marts.{model}") == incremental, (day, model)
         if day == DAYS[0]:
             # the incremental path: staging took only what the new files change
             assert "incremental model staging.base_crm__orders" in result.stdout
             assert f"incremental model marts.{TIERS}" in result.stdout
+            assert f"incremental model marts.{KPIS}" in result.stdout
         if day == DAYS[3]:
             assert staged(env, "orders", "order_id", "O990000002") == [("rejected", "unknown_customer")]
             assert staged(env, "calls", "call_id", "K990000001") == [("rejected", "unknown_customer")]
@@ -327,8 +333,8 @@ def test_ten_days_incremental_equal_a_full_refresh(engine_env: dict[str, str], g
     assert recorded == [(name,) for name in sorted(CUSTOMER_MONTH_MODELS)]
     stray = "select count(*) from information_schema.tables where table_name = 'customer_month_watermarks'"
     assert fetch(env, stray) == [(1,)]
-    fingerprinted = fetch(env, "select distinct model_name from intermediate.input_month_fingerprints")
-    assert fingerprinted == [(TIERS,)]
+    fingerprinted = fetch(env, "select distinct model_name from intermediate.input_month_fingerprints order by 1")
+    assert fingerprinted == [(KPIS,), (TIERS,)]
 
 
 def test_a_rotated_pii_salt_stops_the_incremental_run_until_a_full_refresh(

@@ -24,12 +24,18 @@
 {#- The config of an incremental customer-month model: delete (pre-hook) and append the rows in
     scope, record the watermark (post-hook); a table on Spark. A model calls {{ config(**customer_month_model_config()) }}
     and names its dependency on the change stamps (-- depends_on), which the hooks read. -#}
-{% macro customer_month_model_config(pre_hook='{{ delete_customer_months_in_scope() }}') -%}
+{% macro customer_month_model_config(
+    pre_hook='{{ delete_customer_months_in_scope() }}', also_post_hook=none
+) -%}
+    {%- set post_hook = ['{{ record_customer_months_watermark() }}'] -%}
+    {%- if also_post_hook is not none -%}
+        {%- do post_hook.append(also_post_hook) -%}
+    {%- endif -%}
     {{ return({
         'materialized': 'table' if target.type == 'spark' else 'incremental',
         'incremental_strategy': 'append',
         'pre_hook': pre_hook,
-        'post_hook': '{{ record_customer_months_watermark() }}',
+        'post_hook': post_hook,
         'on_schema_change': 'fail',
     }) }}
 {%- endmacro %}
@@ -93,9 +99,12 @@
 
 {#- The rows to recompute: a predicate on the customer and month columns (of the row being filtered);
     months_before widens the recent months (the lifecycle fact rewrites its lookback months);
-    also_customers (a select of customer ids) adds customers whose rows depend on other customers'. -#}
+    also_customers (a select of customer ids) adds customers whose rows depend on other customers';
+    also_months_from (a date literal, or none) adds every customer's months from then on, for a model
+    that reads an input ranked across customers (macros/incremental/changed_months.sql finds the month). -#}
 {% macro customer_month_in_scope(
-    customer_column='customer_id', month_column='month_start_date', months_before=0, also_customers=none
+    customer_column='customer_id', month_column='month_start_date', months_before=0, also_customers=none,
+    also_months_from=none
 ) -%}
     {%- set rebuild = customer_months_rebuild() -%}
     {%- if rebuild != 'changed' -%}
@@ -110,15 +119,20 @@
                 {%- endif %}
             )
             or {{ month_column }} >= {{ customer_months_recent_from(months_before) }}
+            {%- if also_months_from is not none %}
+            or {{ month_column }} >= {{ also_months_from }}
+            {%- endif %}
         )
     {%- endif -%}
 {%- endmacro %}
 
 {#- Pre-hook: delete the rows the run recomputes. -#}
-{% macro delete_customer_months_in_scope(months_before=0, also_customers=none) -%}
+{% macro delete_customer_months_in_scope(months_before=0, also_customers=none, also_months_from=none) -%}
     {%- if is_incremental() -%}
         delete from {{ this }}
-        where {{ customer_month_in_scope(months_before=months_before, also_customers=also_customers) }}
+        where {{ customer_month_in_scope(
+            months_before=months_before, also_customers=also_customers, also_months_from=also_months_from
+        ) }}
     {%- endif -%}
 {%- endmacro %}
 

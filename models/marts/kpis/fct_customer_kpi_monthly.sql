@@ -2,11 +2,27 @@
 -- customer that month and the service activity behind the monthly KPIs (docs/kpis.md has the definitions).
 -- kpi_monthly is this table summed by dimension; the semantic layer defines its metrics on this grain.
 -- "Active" = a customer in a buying relationship at month end: seed lifecycle_stages.is_active.
+-- Incremental (macros/incremental/customer_months.sql): a row joins its customer's month of the lifecycle
+-- fact, the activity and the tiers with the customer's attributes, so it changes with its customer, in
+-- the recent months, or when the tiers of its month changed (they rank all customers: the first month
+-- whose tiers changed is found by fingerprint, macros/incremental/changed_months.sql).
+{%- set tier_columns = ['customer_id', 'month_start_date', 'value_tier', 'cumulative_clv'] %}
+{%- set tier_arguments = "'fct_value_tiers_monthly', " ~ (tier_columns | tojson) %}
+{{ config(**customer_month_model_config(
+    pre_hook='{{ delete_customer_months_in_scope(also_months_from=changed_months_from(' ~ tier_arguments ~ ')) }}',
+    also_post_hook='{{ record_input_month_fingerprints(' ~ tier_arguments ~ ') }}',
+)) }}
+
+-- depends_on: {{ ref('int_customer_change_stamps') }}
+{%- set in_scope = customer_month_in_scope(
+    also_months_from=changed_months_from('fct_value_tiers_monthly', tier_columns)
+) %}
 with
 
 lifecycle_monthly as (
 
     select * from {{ ref('fct_customer_lifecycle_monthly') }}
+    where {{ in_scope }}
 
 ),
 
@@ -25,12 +41,14 @@ customers as (
 value_tiers_monthly as (
 
     select * from {{ ref('fct_value_tiers_monthly') }}
+    where {{ in_scope }}
 
 ),
 
 activity as (
 
     select * from {{ ref('int_customer_activity_monthly') }}
+    where {{ in_scope }}
 
 ),
 
