@@ -71,6 +71,11 @@ def test_publish_from_postgres_and_the_gate(pg_env: dict[str, str], monkeypatch:
         cur.execute("create schema marts")
         cur.execute("create table marts.dim_customers (customer_id text, net_spend numeric(18, 2), created_date date)")
         cur.execute("insert into marts.dim_customers values ('C1', 10.50, '2025-01-01'), ('C2', 0, '2025-02-01')")
+        cur.execute("create table marts.fct_months (customer_id text, month_start_date date, amount numeric(18, 2))")
+        cur.execute(
+            "insert into marts.fct_months values ('C1', '2025-01-01', 1.25), ('C2', '2025-01-01', 2), "
+            "('C1', '2025-02-01', 3), ('C3', null, 4)"
+        )
         cur.execute("create schema python_models")
         cur.execute(
             "create table python_models.clv_model_parameters (model text, parameter text, value double precision)"
@@ -86,13 +91,23 @@ def test_publish_from_postgres_and_the_gate(pg_env: dict[str, str], monkeypatch:
         cur.execute("select model, parameter, value from python_models.clv_model_parameters order by parameter")
         assert cur.fetchall() == [("bg_nbd", "alpha", None), ("bg_nbd", "r", 0.5)]
 
-    result = publish_marts(settings, ["dim_customers"])
+    result = publish_marts(settings, ["dim_customers", "fct_months"])
     reader = open_serving(result.serving_path)
     try:
         rows = reader.execute("select customer_id, net_spend from marts.dim_customers order by 1").fetchall()
+        months = reader.execute("select * from marts.fct_months order by 1, 2").fetchall()
     finally:
         reader.close()
     assert [(c, float(n)) for c, n in rows] == [("C1", 10.5), ("C2", 0.0)]
+    # a monthly mart exported by PostgreSQL is stored by month too (orchestration/published_layout.py)
+    assert [(c, str(m), float(a)) for c, m, a in months] == [
+        ("C1", "2025-01-01", 1.25), ("C1", "2025-02-01", 3.0), ("C2", "2025-01-01", 2.0), ("C3", "None", 4.0)
+    ]
+    assert sorted(p.name for p in (result.version_dir / "fct_months").iterdir()) == [
+        "2025-01-01.parquet", "2025-02-01.parquet", "no_month.parquet"
+    ]
+    assert not (result.version_dir / "fct_months.parquet").exists()
+    assert result.rows == {"dim_customers": 2, "fct_months": 4}
 
     # a blocking suite whose latest result failed closes the gate; a later passing result reopens it
     failing = {"suite": "mart_dim_customers", "blocking": True, "error_failed": True, "run_id": "r1"}

@@ -1,7 +1,8 @@
 """Serving (DOMAIN.md §9): the marts as Parquet plus a DuckDB file holding them as tables, swapped atomically.
 
     $CLM_WAREHOUSE_DIR/published/
-        versions/<version>/<mart>.parquet   one folder per publish (written as .<version>.partial, renamed)
+        versions/<version>/<mart>.parquet   one folder per publish (written as .<version>.partial, renamed);
+        versions/<version>/<mart>/*.parquet a monthly mart: one file per month (orchestration/published_layout.py)
         versions/<version>/lifecycle_report.html and lifecycle_report.html (the latest): the charts
         serving.duckdb                      the current version's marts as tables, self-contained
         CURRENT                             the current version's name
@@ -59,10 +60,19 @@ def _version_name() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
 
 
-def _export(settings: Settings, marts: list[str], folder: Path) -> dict[str, int]:
+def _export(settings: Settings, marts: list[str], folder: Path, previous: Path | None) -> dict[str, int]:
     engine = engine_for(settings)
     with engine.session():
-        return {mart: engine.export_parquet("marts", mart, folder / f"{mart}.parquet") for mart in marts}
+        return {mart: engine.export_mart("marts", mart, folder, previous) for mart in marts}
+
+
+def _current_version_dir(published: Path) -> Path | None:
+    """The folder of the version being served now, if there is one (the export may reuse its months)."""
+    current = published / "CURRENT"
+    if not current.exists():
+        return None
+    folder = published / "versions" / current.read_text(encoding="utf-8").strip()
+    return folder if folder.is_dir() else None
 
 
 def _docs_from_manifest(marts: list[str]) -> Docs:
@@ -99,7 +109,7 @@ def publish_marts(
     version_dir = versions_dir / version
     temporary = published / f".{SERVING_FILE}.{version}.tmp"
     try:
-        rows = _export(settings, marts, partial)
+        rows = _export(settings, marts, partial, _current_version_dir(published))
         partial.rename(version_dir)
         serving = write_serving_file(
             settings, temporary, version_dir, list(rows), docs, version, current=published / SERVING_FILE

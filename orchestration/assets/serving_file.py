@@ -36,9 +36,9 @@ from pathlib import Path
 import duckdb
 
 from orchestration.duckdb_connection import connect, connect_in_memory
+from orchestration.published_layout import PART_COLUMN, read_expression
 from orchestration.settings import Settings
 
-PART_COLUMN = "month_start_date"  # marts at customer-month or month grain are patched month by month
 STORAGE = {"storage_compatibility_version": "v1.0.0"}  # readable by every DuckDB 1.x
 WHOLE_WRITE_CHANGED_SHARE = 0.5  # above this share of changed rows a whole write is faster than a patch
 WHOLE_WRITE_FREE_SHARE = 0.5  # above this share of free blocks the file is written whole (compacted)
@@ -99,14 +99,10 @@ def _fingerprint(connection: duckdb.DuckDBPyConnection, relation: str) -> MartPr
     return MartPrint(json.dumps(columns), parts)
 
 
-def _parquet(version_dir: Path, mart: str) -> str:
-    return f"read_parquet('{(version_dir / f'{mart}.parquet').resolve()}')"
-
-
 def version_prints(settings: Settings, version_dir: Path, marts: list[str]) -> dict[str, MartPrint]:
     """The fingerprints of a version's Parquet, mart by mart."""
     with connect_in_memory(settings) as connection:
-        return {mart: _fingerprint(connection, _parquet(version_dir, mart)) for mart in marts}
+        return {mart: _fingerprint(connection, read_expression(version_dir, mart)) for mart in marts}
 
 
 def _stored_prints(connection: duckdb.DuckDBPyConnection) -> dict[str, MartPrint] | None:
@@ -167,7 +163,7 @@ def _comment(connection: duckdb.DuckDBPyConnection, mart: str, docs: Docs) -> No
 def _write_mart(connection: duckdb.DuckDBPyConnection, version_dir: Path, mart: str, new: MartPrint) -> None:
     order = f' order by "{PART_COLUMN}"' if new.monthly else ""
     connection.execute(f"drop table if exists marts.{mart}")
-    connection.execute(f"create table marts.{mart} as select * from {_parquet(version_dir, mart)}{order}")
+    connection.execute(f"create table marts.{mart} as select * from {read_expression(version_dir, mart)}{order}")
 
 
 def _changed_parts(old: MartPrint | None, new: MartPrint) -> list[Part] | None:
@@ -185,7 +181,7 @@ def _replace_months(connection: duckdb.DuckDBPyConnection, version_dir: Path, ma
     in_months = " or ".join(conditions)
     connection.execute(f"delete from marts.{mart} where {in_months}")
     connection.execute(
-        f"insert into marts.{mart} select * from {_parquet(version_dir, mart)} where {in_months}"
+        f"insert into marts.{mart} select * from {read_expression(version_dir, mart)} where {in_months}"
         f' order by "{PART_COLUMN}"'
     )
 

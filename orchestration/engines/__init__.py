@@ -4,7 +4,7 @@
     with engine.reader() as reader:         # read queries into pandas frames
         reader.query("select ...")
     engine.replace_table("python_models", "clv_customer_predictions", frame, columns)
-    engine.export_parquet("marts", "dim_customers", path)
+    engine.export_mart("marts", "dim_customers", version_dir, previous_dir)  # orchestration/published_layout.py
     with engine.loader() as loader: ...     # the ingest loader (raw tables and the ledger)
 
 Ingest, the CLV asset, the data-quality checks, publish, the run report and the tests use this interface;
@@ -102,6 +102,12 @@ class Engine(Protocol):
         """Write a relation to one Parquet file; returns its row count."""
         ...
 
+    def export_mart(self, schema: str, relation: str, version_dir: Path, previous_dir: Path | None) -> int:
+        """Write a relation into a published version folder as orchestration/published_layout.py lays it out
+        (one file, or one per month); months unchanged since `previous_dir` (the version before, exported by
+        the same engine) may be hard-linked from it instead of written. Returns the row count."""
+        ...
+
     def loader(self) -> AbstractContextManager[Loader]:
         """The ingest loader, opened for writing (one writer at a time)."""
         ...
@@ -127,6 +133,19 @@ class ConnectionPerCall:
 
     def release_session(self) -> None:
         return None
+
+
+class OneFileExport:
+    """export_mart of an engine that exports a relation as one file: written whole, then split by month."""
+
+    settings: Settings
+
+    def export_mart(self, schema: str, relation: str, version_dir: Path, previous_dir: Path | None) -> int:
+        from orchestration.published_layout import single_file, split_by_month
+
+        rows = self.export_parquet(schema, relation, single_file(version_dir, relation))  # type: ignore[attr-defined]
+        split_by_month(self.settings, version_dir, relation)
+        return rows
 
 
 def engine_for(settings: Settings) -> Engine:

@@ -11,7 +11,7 @@ import pandas as pd
 import psycopg2
 from psycopg2.extras import execute_values
 
-from orchestration.engines import STANDARD_DIALECT, ConnectionPerCall, frame_rows
+from orchestration.engines import STANDARD_DIALECT, ConnectionPerCall, OneFileExport, frame_rows
 from orchestration.settings import Settings
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ class PostgresReader:
             return cursor.fetchone()[0] > 0
 
 
-class PostgresEngine(ConnectionPerCall):
+class PostgresEngine(OneFileExport, ConnectionPerCall):
     target = "postgres"
 
     def __init__(self, settings: Settings) -> None:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from orchestration.engines import SPARK_DIALECT, frame_rows
+from orchestration.engines import SPARK_DIALECT, OneFileExport, frame_rows
 from orchestration.settings import Settings
 from orchestration.spark_session import keep_session, release_session, spark_session, spark_warehouse_dir
 
@@ -47,7 +47,7 @@ class SparkReader:
         return bool(self.spark.catalog.tableExists(f"{schema}.{table}"))
 
 
-class SparkEngine:
+class SparkEngine(OneFileExport):
     target = "spark"
 
     def __init__(self, settings: Settings) -> None:
