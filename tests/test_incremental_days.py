@@ -2,7 +2,8 @@
 
 An initial history is built, then ten days land one at a time, each followed by the incremental path
 (ingest of the new files, `dbt run` of the staging layer, the lifecycle fact, the cash flows, the tiers and
-the customer KPIs without --full-refresh; the tiers and the KPIs are compared with a full rebuild every day). The days carry what makes incremental staging hard: a late order, a superseding version
+the customer KPIs and the churn analysis without --full-refresh; those three are compared with a full rebuild
+every day). The days carry what makes incremental staging hard: a late order, a superseding version
 that turns a completed order into `returned`, a closed account, an order and a call for a customer whose
 record arrives two days later, a referral to a customer who arrives later, a customer whose newest
 version is rejected (so their orders lose their customer), an identical duplicate row, a file landed
@@ -38,8 +39,9 @@ LATE_REFERRER = "C9999002"
 CASH_FLOWS = "int_customer_cash_flows_monthly"
 TIERS = "fct_value_tiers_monthly"  # incremental by changed input month (macros/incremental/changed_months.sql)
 KPIS = "fct_customer_kpi_monthly"  # by changed customer, recent month and changed tier month
-DAILY_PATH = ["staging", f"+{FACT}", f"+{CASH_FLOWS}", f"+{KPIS}"]
-COMPARED_DAILY = (TIERS, KPIS)  # they read months other customers' data changed (tiers rank everyone)
+CHURN = "fct_churn_analysis"  # the same, its lags continued from the months before
+DAILY_PATH = ["staging", f"+{FACT}", f"+{CASH_FLOWS}", f"+{CHURN}"]
+COMPARED_DAILY = (TIERS, KPIS, CHURN)  # they read months other customers' data changed (tiers rank everyone)
 CUSTOMER_MONTH_MODELS = (  # incremental by changed customer and recent month (macros/incremental/customer_months.sql)
     "int_customer_activity_monthly",
     "int_customer_months_spined",
@@ -48,6 +50,7 @@ CUSTOMER_MONTH_MODELS = (  # incremental by changed customer and recent month (m
     CASH_FLOWS,
     FACT,
     KPIS,
+    CHURN,
 )
 
 
@@ -275,6 +278,7 @@ def test_ten_days_incremental_equal_a_full_refresh(engine_env: dict[str, str], g
             assert "incremental model staging.base_crm__orders" in result.stdout
             assert f"incremental model marts.{TIERS}" in result.stdout
             assert f"incremental model marts.{KPIS}" in result.stdout
+            assert f"incremental model marts.{CHURN}" in result.stdout
         if day == DAYS[3]:
             assert staged(env, "orders", "order_id", "O990000002") == [("rejected", "unknown_customer")]
             assert staged(env, "calls", "call_id", "K990000001") == [("rejected", "unknown_customer")]
@@ -334,7 +338,7 @@ def test_ten_days_incremental_equal_a_full_refresh(engine_env: dict[str, str], g
     stray = "select count(*) from information_schema.tables where table_name = 'customer_month_watermarks'"
     assert fetch(env, stray) == [(1,)]
     fingerprinted = fetch(env, "select distinct model_name from intermediate.input_month_fingerprints order by 1")
-    assert fingerprinted == [(KPIS,), (TIERS,)]
+    assert fingerprinted == [(CHURN,), (KPIS,), (TIERS,)]
 
 
 def test_a_rotated_pii_salt_stops_the_incremental_run_until_a_full_refresh(

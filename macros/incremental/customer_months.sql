@@ -127,11 +127,14 @@
 {%- endmacro %}
 
 {#- Pre-hook: delete the rows the run recomputes. -#}
-{% macro delete_customer_months_in_scope(months_before=0, also_customers=none, also_months_from=none) -%}
+{% macro delete_customer_months_in_scope(
+    months_before=0, also_customers=none, also_months_from=none, month_column='month_start_date'
+) -%}
     {%- if is_incremental() -%}
         delete from {{ this }}
         where {{ customer_month_in_scope(
-            months_before=months_before, also_customers=also_customers, also_months_from=also_months_from
+            month_column=month_column, months_before=months_before, also_customers=also_customers,
+            also_months_from=also_months_from
         ) }}
     {%- endif -%}
 {%- endmacro %}

@@ -3,13 +3,64 @@
 -- tenure) and the signals before it, so the team can see why. Signals cover the
 -- var churn_signal_lookback_months full months before the churn month plus the churn month itself (the
 -- stage is evaluated at month end, so that month's events came first).
+-- Incremental (macros/incremental/customer_months.sql): an event reads its customer's months up to it,
+-- the tier of the month before it (tiers rank all customers) and the customer's complaints, so the events
+-- of changed customers, of the recent months and of the months from the first changed tier month are
+-- recomputed. Their lags need the lookback months before them, and the churn sequence number continues
+-- from the customer's stored events before those months.
 {%- set lookback_months = var('churn_signal_lookback_months') %}
+{%- set tier_columns = ['customer_id', 'month_start_date', 'value_tier', 'cumulative_clv'] %}
+{%- set tier_arguments = "'fct_value_tiers_monthly', " ~ (tier_columns | tojson) %}
+{{ config(**customer_month_model_config(
+    pre_hook=(
+        "{{ delete_customer_months_in_scope(month_column='churn_month_start_date', "
+        ~ "also_months_from=changed_months_from(" ~ tier_arguments ~ ")) }}"
+    ),
+    also_post_hook='{{ record_input_month_fingerprints(' ~ tier_arguments ~ ') }}',
+)) }}
+
+-- depends_on: {{ ref('int_customer_change_stamps') }}
+-- depends_on: {{ ref('fct_value_tiers_monthly') }}
+{%- set tiers_from = changed_months_from('fct_value_tiers_monthly', tier_columns) %}
+{%- set tiers_history_from = none if tiers_from is none else
+    'cast(' ~ dbt.dateadd('month', -lookback_months, tiers_from) ~ ' as date)' %}
 
 with
 
+-- the events recomputed, and the months their lags and running count read
 customer_months as (
 
     select * from {{ ref('fct_customer_kpi_monthly') }}
+    where {{ customer_month_in_scope(months_before=lookback_months, also_months_from=tiers_history_from) }}
+
+),
+
+-- the customer's churn events kept from before the months read (the rows in scope are deleted first);
+-- a full build reads every month, so there are none
+stored_churn_counts as (
+
+    {%- if is_incremental() %}
+    select
+        stored.customer_id,
+        count(*) as churns_before_history
+    from {{ this }} as stored
+    inner join (
+        select
+            customer_id,
+            min(month_start_date) as history_start_date
+        from customer_months
+        group by customer_id
+    ) as history
+        on stored.customer_id = history.customer_id
+    where stored.churn_month_start_date < history.history_start_date
+    group by stored.customer_id
+    {%- else %}
+    select
+        customer_id,
+        0 as churns_before_history
+    from customer_months
+    where 1 = 0
+    {%- endif %}
 
 ),
 
@@ -57,7 +108,7 @@ customer_month_history as (
         {%- endfor %}
         count(case when is_churned then 1 end) over (
             partition by customer_id order by month_start_date rows between unbounded preceding and current row
-        ) as churn_sequence_number
+        ) as churns_in_history
 
     from customer_months
 
@@ -66,11 +117,22 @@ customer_month_history as (
 churn_events as (
 
     select
-        *,
-        cast({{ dbt.dateadd('month', -lookback_months, 'month_start_date') }} as date) as signal_window_start_date
+        customer_month_history.*,
+        customer_month_history.churns_in_history + coalesce(stored_churn_counts.churns_before_history, 0)
+            as churn_sequence_number,
+        cast({{ dbt.dateadd('month', -lookback_months, 'customer_month_history.month_start_date') }} as date)
+            as signal_window_start_date
 
     from customer_month_history
-    where is_churned
+    left join stored_churn_counts
+        on customer_month_history.customer_id = stored_churn_counts.customer_id
+    where
+        customer_month_history.is_churned
+        and {{ customer_month_in_scope(
+            customer_column='customer_month_history.customer_id',
+            month_column='customer_month_history.month_start_date',
+            also_months_from=tiers_from,
+        ) }}
 
 ),
 
