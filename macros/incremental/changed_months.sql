@@ -128,3 +128,22 @@
         'on_schema_change': 'fail',
     }) }}
 {%- endmacro %}
+
+{#- Models that read the monthly tiers (they rank all customers) besides per-customer inputs: the tier
+    columns they fingerprint, the first month whose tiers changed, and their config (a customer-month
+    model whose scope also takes every customer's months from that month on). -#}
+{% macro tier_fingerprint_columns() -%}
+    {{ return(['customer_id', 'month_start_date', 'value_tier', 'cumulative_clv']) }}
+{%- endmacro %}
+
+{% macro changed_tier_months_from() -%}
+    {{ return(changed_months_from('fct_value_tiers_monthly', tier_fingerprint_columns())) }}
+{%- endmacro %}
+
+{% macro tier_months_model_config(month_column='month_start_date') -%}
+    {{ return(customer_month_model_config(
+        pre_hook="{{ delete_customer_months_in_scope(month_column='" ~ month_column
+            ~ "', also_months_from=changed_tier_months_from()) }}",
+        also_post_hook="{{ record_input_month_fingerprints('fct_value_tiers_monthly', tier_fingerprint_columns()) }}",
+    )) }}
+{%- endmacro %}

@@ -9,19 +9,11 @@
 -- recomputed. Their lags need the lookback months before them, and the churn sequence number continues
 -- from the customer's stored events before those months.
 {%- set lookback_months = var('churn_signal_lookback_months') %}
-{%- set tier_columns = ['customer_id', 'month_start_date', 'value_tier', 'cumulative_clv'] %}
-{%- set tier_arguments = "'fct_value_tiers_monthly', " ~ (tier_columns | tojson) %}
-{{ config(**customer_month_model_config(
-    pre_hook=(
-        "{{ delete_customer_months_in_scope(month_column='churn_month_start_date', "
-        ~ "also_months_from=changed_months_from(" ~ tier_arguments ~ ")) }}"
-    ),
-    also_post_hook='{{ record_input_month_fingerprints(' ~ tier_arguments ~ ') }}',
-)) }}
+{{ config(**tier_months_model_config(month_column='churn_month_start_date')) }}
 
 -- depends_on: {{ ref('int_customer_change_stamps') }}
 -- depends_on: {{ ref('fct_value_tiers_monthly') }}
-{%- set tiers_from = changed_months_from('fct_value_tiers_monthly', tier_columns) %}
+{%- set tiers_from = changed_tier_months_from() %}
 {%- set tiers_history_from = none if tiers_from is none else
     'cast(' ~ dbt.dateadd('month', -lookback_months, tiers_from) ~ ' as date)' %}
 

@@ -6,17 +6,10 @@
 -- fact, the activity and the tiers with the customer's attributes, so it changes with its customer, in
 -- the recent months, or when the tiers of its month changed (they rank all customers: the first month
 -- whose tiers changed is found by fingerprint, macros/incremental/changed_months.sql).
-{%- set tier_columns = ['customer_id', 'month_start_date', 'value_tier', 'cumulative_clv'] %}
-{%- set tier_arguments = "'fct_value_tiers_monthly', " ~ (tier_columns | tojson) %}
-{{ config(**customer_month_model_config(
-    pre_hook='{{ delete_customer_months_in_scope(also_months_from=changed_months_from(' ~ tier_arguments ~ ')) }}',
-    also_post_hook='{{ record_input_month_fingerprints(' ~ tier_arguments ~ ') }}',
-)) }}
+{{ config(**tier_months_model_config()) }}
 
 -- depends_on: {{ ref('int_customer_change_stamps') }}
-{%- set in_scope = customer_month_in_scope(
-    also_months_from=changed_months_from('fct_value_tiers_monthly', tier_columns)
-) %}
+{%- set in_scope = customer_month_in_scope(also_months_from=changed_tier_months_from()) %}
 with
 
 lifecycle_monthly as (
