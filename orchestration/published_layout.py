@@ -85,6 +85,14 @@ def split_by_month(settings: Settings, version_dir: Path, mart: str) -> None:
     exported.unlink()
 
 
+def fingerprint_query(relation: str, columns: list[str]) -> str:
+    """(part, row count, sum of a hash of each row) per month of a relation with PART_COLUMN, one row with a
+    null part for a relation without it: how an export and the serving file tell which parts changed."""
+    part = f'"{PART_COLUMN}"' if PART_COLUMN in columns else "null::date"
+    row = ", ".join(f'"{name}"' for name in columns)
+    return f"select {part} as part, count(*), coalesce(sum(hash({row})), 0)::varchar from {relation} group by all"
+
+
 def read_fingerprints(folder: Path) -> dict:
     path = folder / FINGERPRINTS
     return json.loads(path.read_text()) if path.exists() else {}

@@ -5,11 +5,13 @@ and every mart read back equal to the warehouse's table."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from orchestration.assets import serving_file
 from orchestration.engines import engine_for
 from orchestration.published_layout import FINGERPRINTS, NO_MONTH, months_dir, read_expression, single_file
 from orchestration.settings import Settings, load_settings
@@ -111,3 +113,36 @@ def test_monthly_marts_by_month_and_unchanged_months_linked(settings: Settings, 
     _export(settings, v4, v3)
     assert _inode(v4, "2026-01-01") != _inode(v3, "2026-01-01")
     assert _published(v4, MONTHLY) == _table(settings, MONTHLY)
+
+
+def test_serving_file_reads_the_export_fingerprints_equal_to_its_files(settings: Settings, tmp_path: Path) -> None:
+    """The serving file takes a monthly mart's fingerprints from the export instead of scanning its Parquet:
+    they must be what a scan of the written files gives, for every type the marts use."""
+    _warehouse(
+        settings,
+        "create schema marts",
+        f"create table marts.{MONTHLY} as select * from (values"
+        " ('C1', date '2026-01-01', 10::hugeint, 1.5::decimal(18, 2), 0.25::double, true,"
+        "  timestamptz '2026-01-03 10:00:00+00', 7::bigint),"
+        " ('C2', date '2026-02-01', 20::hugeint, null::decimal(18, 2), null::double, false,"
+        "  null::timestamptz, null::bigint),"
+        " ('C3', null, 30::hugeint, 3.5::decimal(18, 2), 1e300::double, null::boolean,"
+        "  timestamptz '2026-02-01 00:00:00+00', -1::bigint)"
+        ") as t(customer_id, month_start_date, orders, amount, share, is_flagged, seen_at, days)",
+        f"create table marts.{EMPTY} (customer_id varchar, month_start_date date)",
+        f"create table marts.{WHOLE} as select 'T1' as thing_id, 7 as size",
+    )
+    version = tmp_path / "v1"
+    _export(settings, version, None)
+    exported = serving_file._exported_print(version, MONTHLY)
+    with duckdb.connect() as connection:
+        scanned = serving_file._fingerprint(connection, read_expression(version, MONTHLY))
+    assert exported is not None and exported == scanned
+    assert set(exported.parts) == {date(2026, 1, 1), date(2026, 2, 1), None}
+    assert serving_file._exported_print(version, WHOLE) is None  # one file: scanned
+    # fingerprints of another DuckDB version are not read
+    prints = json.loads((months_dir(version, MONTHLY) / FINGERPRINTS).read_text())
+    prints["duckdb_version"] = "0.0.0"
+    (months_dir(version, MONTHLY) / FINGERPRINTS).write_text(json.dumps(prints))
+    assert serving_file._exported_print(version, MONTHLY) is None
+    assert serving_file.version_prints(settings, version, [MONTHLY])[MONTHLY] == scanned

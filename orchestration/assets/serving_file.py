@@ -36,7 +36,14 @@ from pathlib import Path
 import duckdb
 
 from orchestration.duckdb_connection import connect, connect_in_memory
-from orchestration.published_layout import PART_COLUMN, read_expression
+from orchestration.published_layout import (
+    NO_MONTH,
+    PART_COLUMN,
+    fingerprint_query,
+    months_dir,
+    read_expression,
+    read_fingerprints,
+)
 from orchestration.settings import Settings
 
 STORAGE = {"storage_compatibility_version": "v1.0.0"}  # readable by every DuckDB 1.x
@@ -88,21 +95,34 @@ def _fingerprint(connection: duckdb.DuckDBPyConnection, relation: str) -> MartPr
     """Row count and row-hash sum of a relation, per month when it has PART_COLUMN (one scan)."""
     columns = _columns(connection, relation)
     names = [name for name, _ in columns]
-    part = f'"{PART_COLUMN}"' if PART_COLUMN in names else "null::date"
-    row = ", ".join(f'"{name}"' for name in names)
-    rows = connection.execute(
-        f"select {part} as part, count(*), coalesce(sum(hash({row})), 0)::varchar from {relation} group by all"
-    ).fetchall()
+    rows = connection.execute(fingerprint_query(relation, names)).fetchall()
     parts = {part_value: (count, row_hash) for part_value, count, row_hash in rows}
     if PART_COLUMN not in names and not parts:
         parts = {None: (0, "0")}
     return MartPrint(json.dumps(columns), parts)
 
 
+def _exported_print(version_dir: Path, mart: str) -> MartPrint | None:
+    """The fingerprints the DuckDB export wrote beside a monthly mart's files, of the rows it wrote and by the
+    same query, so the Parquet need not be scanned again; None when there are none (a mart in one file, an
+    export by PostgreSQL or Spark) or another DuckDB version made them."""
+    exported = read_fingerprints(months_dir(version_dir, mart))
+    if exported.get("duckdb_version") != duckdb.__version__:
+        return None
+    parts: dict[Part, tuple[int, str]] = {
+        (None if name == NO_MONTH else date.fromisoformat(name)): (count, row_hash)
+        for name, (count, row_hash) in exported["months"].items()
+    }
+    return MartPrint(exported["columns"], parts)
+
+
 def version_prints(settings: Settings, version_dir: Path, marts: list[str]) -> dict[str, MartPrint]:
-    """The fingerprints of a version's Parquet, mart by mart."""
+    """The fingerprints of a version's Parquet, mart by mart (the export's where it made them)."""
     with connect_in_memory(settings) as connection:
-        return {mart: _fingerprint(connection, read_expression(version_dir, mart)) for mart in marts}
+        return {
+            mart: _exported_print(version_dir, mart) or _fingerprint(connection, read_expression(version_dir, mart))
+            for mart in marts
+        }
 
 
 def _stored_prints(connection: duckdb.DuckDBPyConnection) -> dict[str, MartPrint] | None:

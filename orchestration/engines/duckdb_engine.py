@@ -60,13 +60,10 @@ def _month_prints(
     """{month (ISO date or NO_MONTH): [row count, row-hash sum]} of a select with the month column, else {}."""
     if layout.PART_COLUMN not in {name for name, _ in described}:
         return {}
-    row = ", ".join(f'"{name}"' for name, _ in described)
+    query = layout.fingerprint_query(f"({select})", [name for name, _ in described])
     return {
         (part.isoformat() if part else layout.NO_MONTH): [count, row_hash]
-        for part, count, row_hash in connection.execute(
-            f'select "{layout.PART_COLUMN}", count(*), coalesce(sum(hash({row})), 0)::varchar '
-            f"from ({select}) group by all"
-        ).fetchall()
+        for part, count, row_hash in connection.execute(query).fetchall()
     }
 
 
