@@ -97,6 +97,22 @@
     {{ return("cast('" ~ first_month[:10] ~ "' as date)") }}
 {%- endmacro %}
 
+{#- The customers whose every month is recomputed (all of them unless the run is incremental): a predicate
+    on the customer column; the others recompute only the recent months (customer_month_in_scope). -#}
+{% macro customer_whole_in_scope(customer_column='customer_id', also_customers=none) -%}
+    {%- if customer_months_rebuild() != 'changed' -%}
+        1 = 1
+    {%- else -%}
+        {{ customer_column }} in (
+            {{ changed_customers() }}
+            {%- if also_customers is not none %}
+            union
+            {{ also_customers }}
+            {%- endif %}
+        )
+    {%- endif -%}
+{%- endmacro %}
+
 {#- The rows to recompute: a predicate on the customer and month columns (of the row being filtered);
     months_before widens the recent months (the lifecycle fact rewrites its lookback months);
     also_customers (a select of customer ids) adds customers whose rows depend on other customers';
@@ -111,13 +127,7 @@
         1 = 1
     {%- else -%}
         (
-            {{ customer_column }} in (
-                {{ changed_customers() }}
-                {%- if also_customers is not none %}
-                union
-                {{ also_customers }}
-                {%- endif %}
-            )
+            {{ customer_whole_in_scope(customer_column, also_customers) }}
             or {{ month_column }} >= {{ customer_months_recent_from(months_before) }}
             {%- if also_months_from is not none %}
             or {{ month_column }} >= {{ also_months_from }}

@@ -81,14 +81,6 @@ purchase_gaps as (
 
 ),
 
-purchase_day_medians as (
-
-    -- the median gap of the history up to each purchase day, computed once per purchase day (not per
-    -- month): a month reads it from its latest purchase day
-    {{ running_median_gap_days('purchase_gaps') }}
-
-),
-
 month_windows as (
 
     select
@@ -155,6 +147,54 @@ purchases_to_date_totals as (
             month_windows_with_baseline.customer_id = purchase_gaps.customer_id
             and purchase_gaps.purchase_date <= month_windows_with_baseline.evaluation_date
     group by 1, 2
+
+),
+
+replayed_customer_gaps as (
+
+    select * from purchase_gaps
+    where {{ customer_whole_in_scope() }}
+
+),
+
+replayed_customer_medians as (
+
+    -- a customer recomputed from the first month: the median gap of the history up to each purchase day,
+    -- computed once per purchase day (not per month); a month reads it from its latest purchase day
+    {{ running_median_gap_days('replayed_customer_gaps') }}
+
+),
+
+recent_month_medians as (
+
+    -- everyone else recomputes only the recent months (an incremental run): the median of the gaps up
+    -- to the latest purchase day of each such month, one aggregate per month instead of a running
+    -- window over every customer's whole history. The same median (percentile_cont interpolates as
+    -- the running one does); nothing on a full build, where every customer is replayed
+    select
+        latest_days.customer_id,
+        latest_days.day_number,
+        percentile_cont(0.5) within group (order by purchase_gaps.gap_days) as median_gap_days
+    from (
+        select distinct
+            customer_id,
+            purchase_days_to_date as day_number
+        from purchases_to_date_totals
+        where not ({{ customer_whole_in_scope() }})
+    ) as latest_days
+    inner join purchase_gaps
+        on
+            latest_days.customer_id = purchase_gaps.customer_id
+            and purchase_gaps.day_number <= latest_days.day_number
+    group by 1, 2
+
+),
+
+purchase_day_medians as (
+
+    select * from replayed_customer_medians
+    union all
+    select * from recent_month_medians
 
 ),
 

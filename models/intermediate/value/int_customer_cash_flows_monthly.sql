@@ -15,7 +15,26 @@
 -- depends_on: {{ ref('int_customer_change_stamps') }}
 -- depends_on: {{ ref('base_crm__customers') }}
 
+{%- set is_incremental_run = customer_months_rebuild() == 'changed' %}
+{%- set replayed_customers = 'select customer_id from dependent_customers' %}
+{#- an event before acquisition is dated in the acquisition month: a customer acquired in the recent
+    months needs the events of every month, so the event filters below replay them too -#}
+{%- set replayed_event_customers = replayed_customers ~ ' union select customer_id from recently_acquired_customers' %}
+
 with
+{%- if is_incremental_run %}
+
+-- the customers recomputed whole besides the changed ones, found once for every filter below
+dependent_customers as (
+    {{ cash_flow_dependent_customers() }}
+),
+
+recently_acquired_customers as (
+    select customer_id
+    from {{ ref('int_customer_acquisitions') }}
+    where is_acquired and acquisition_month_start >= {{ customer_months_recent_from() }}
+),
+{%- endif %}
 
 orders as (
     select * from {{ ref('stg_crm__orders') }}
@@ -73,6 +92,10 @@ completed_orders_categorised as (
     from completed_orders
     inner join acquisitions
         on completed_orders.customer_id = acquisitions.customer_id
+    -- only the events of the customer-months in scope (an event is never dated earlier than it happened)
+    where {{ customer_month_in_scope(
+        'completed_orders.customer_id', 'completed_orders.ordered_date', also_customers=replayed_event_customers
+    ) }}
 ),
 
 -- base and cross-sell profit and price concessions of the customer's own completed orders
@@ -172,6 +195,7 @@ call_events as (
         0 as compensation_cost,
         0 as negative_referral_cost
     from calls_costed
+    where {{ customer_month_in_scope('customer_id', 'call_month_start', also_customers=replayed_event_customers) }}
 ),
 
 -- from the monthly activity: price concessions (discounts on completed orders), and per complaint its
@@ -192,6 +216,7 @@ activity_events as (
         compensation_amount as compensation_cost,
         {{ value_negative_referral_cost('{severity}_severity_complaints') }} as negative_referral_cost
     from activity
+    where {{ customer_month_in_scope('customer_id', 'month_start_date', also_customers=replayed_event_customers) }}
 ),
 
 events_unioned as (
@@ -235,7 +260,7 @@ cash_flows_by_customer_month as (
         sum(compensation_cost) as compensation_cost,
         sum(negative_referral_cost) as negative_referral_cost
     from events_dated
-    where {{ customer_month_in_scope(also_customers=cash_flow_dependent_customers()) }}
+    where {{ customer_month_in_scope(also_customers=replayed_customers) }}
     group by
         customer_id,
         month_start_date
@@ -253,7 +278,7 @@ customer_months as (
     where {{ customer_month_in_scope(
         customer_column='acquisitions.customer_id',
         month_column='calendar_months.month_start_date',
-        also_customers=cash_flow_dependent_customers()
+        also_customers=replayed_customers
     ) }}
 ),
 
