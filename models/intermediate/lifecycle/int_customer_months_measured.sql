@@ -15,6 +15,7 @@
 -- depends_on: {{ ref('int_customer_change_stamps') }}
 
 {%- set spend_window_days = var('decline_spend_window_days') %}
+{%- set replays_every_customer = customer_months_rebuild() != 'changed' %}
 
 with
 
@@ -165,12 +166,14 @@ replayed_customer_medians as (
 
 ),
 
+{%- if not replays_every_customer %}
+
 recent_month_medians as (
 
     -- everyone else recomputes only the recent months (an incremental run): the median of the gaps up
     -- to the latest purchase day of each such month, one aggregate per month instead of a running
     -- window over every customer's whole history. The same median (percentile_cont interpolates as
-    -- the running one does); nothing on a full build, where every customer is replayed
+    -- the running one does)
     select
         latest_days.customer_id,
         latest_days.day_number,
@@ -189,12 +192,15 @@ recent_month_medians as (
     group by 1, 2
 
 ),
+{%- endif %}
 
 purchase_day_medians as (
 
     select * from replayed_customer_medians
+    {%- if not replays_every_customer %}
     union all
     select * from recent_month_medians
+    {%- endif %}
 
 ),
 

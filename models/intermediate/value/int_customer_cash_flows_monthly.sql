@@ -17,22 +17,16 @@
 
 {%- set is_incremental_run = customer_months_rebuild() == 'changed' %}
 {%- set replayed_customers = 'select customer_id from dependent_customers' %}
-{#- an event before acquisition is dated in the acquisition month: a customer acquired in the recent
-    months needs the events of every month, so the event filters below replay them too -#}
-{%- set replayed_event_customers = replayed_customers ~ ' union select customer_id from recently_acquired_customers' %}
 
 with
 {%- if is_incremental_run %}
 
--- the customers recomputed whole besides the changed ones, found once for every filter below
+-- the customers recomputed whole besides the changed ones, found once for every filter below. Read after
+-- the pre-hook's delete, they include every customer acquired in the recent months (no stored
+-- acquisition-month row), whose events from before acquisition are dated in the acquisition month: so
+-- the event filters below may drop a customer's older events whenever the customer is not in this set
 dependent_customers as (
     {{ cash_flow_dependent_customers() }}
-),
-
-recently_acquired_customers as (
-    select customer_id
-    from {{ ref('int_customer_acquisitions') }}
-    where is_acquired and acquisition_month_start >= {{ customer_months_recent_from() }}
 ),
 {%- endif %}
 
@@ -94,7 +88,7 @@ completed_orders_categorised as (
         on completed_orders.customer_id = acquisitions.customer_id
     -- only the events of the customer-months in scope (an event is never dated earlier than it happened)
     where {{ customer_month_in_scope(
-        'completed_orders.customer_id', 'completed_orders.ordered_date', also_customers=replayed_event_customers
+        'completed_orders.customer_id', 'completed_orders.ordered_date', also_customers=replayed_customers
     ) }}
 ),
 
@@ -195,7 +189,7 @@ call_events as (
         0 as compensation_cost,
         0 as negative_referral_cost
     from calls_costed
-    where {{ customer_month_in_scope('customer_id', 'call_month_start', also_customers=replayed_event_customers) }}
+    where {{ customer_month_in_scope('customer_id', 'call_month_start', also_customers=replayed_customers) }}
 ),
 
 -- from the monthly activity: price concessions (discounts on completed orders), and per complaint its
@@ -216,7 +210,7 @@ activity_events as (
         compensation_amount as compensation_cost,
         {{ value_negative_referral_cost('{severity}_severity_complaints') }} as negative_referral_cost
     from activity
-    where {{ customer_month_in_scope('customer_id', 'month_start_date', also_customers=replayed_event_customers) }}
+    where {{ customer_month_in_scope('customer_id', 'month_start_date', also_customers=replayed_customers) }}
 ),
 
 events_unioned as (
