@@ -54,6 +54,14 @@ def _export_select(connection: duckdb.DuckDBPyConnection, schema: str, relation:
     return f"select {select} from {schema}.{relation}"
 
 
+def _copy_to_parquet(
+    connection: duckdb.DuckDBPyConnection, schema: str, relation: str, select: str, path: Path
+) -> int:
+    """Write an export select to one Parquet file; the relation's row count."""
+    connection.execute(f"copy ({select}) to '{path}' (format parquet, compression {layout.COMPRESSION})")
+    return int(connection.execute(f"select count(*) from {schema}.{relation}").fetchone()[0])
+
+
 def _month_prints(
     connection: duckdb.DuckDBPyConnection, select: str, described: list[tuple[str, str]]
 ) -> dict[str, list]:
@@ -138,9 +146,7 @@ class DuckDBEngine(ConnectionPerCall):
 
     def export_parquet(self, schema: str, relation: str, path: Path) -> int:
         with connect(self.settings, read_only=True) as connection:
-            select = _export_select(connection, schema, relation)
-            connection.execute(f"copy ({select}) to '{path}' (format parquet, compression {layout.COMPRESSION})")
-            return int(connection.execute(f"select count(*) from {schema}.{relation}").fetchone()[0])
+            return _copy_to_parquet(connection, schema, relation, _export_select(connection, schema, relation), path)
 
     def export_mart(self, schema: str, relation: str, version_dir: Path, previous_dir: Path | None) -> int:
         """One scan fingerprints each month (row count, sum of the rows' hashes); the months whose fingerprint
@@ -150,11 +156,9 @@ class DuckDBEngine(ConnectionPerCall):
             described = [(row[0], row[1]) for row in connection.execute(f"describe {select}").fetchall()]
             months = _month_prints(connection, select, described)
             if not months:  # no month column, or no rows (one file keeps the columns)
-                connection.execute(
-                    f"copy ({select}) to '{layout.single_file(version_dir, relation)}' "
-                    f"(format parquet, compression {layout.COMPRESSION})"
+                return _copy_to_parquet(
+                    connection, schema, relation, select, layout.single_file(version_dir, relation)
                 )
-                return int(connection.execute(f"select count(*) from {schema}.{relation}").fetchone()[0])
             columns = json.dumps(described)
             folder = layout.months_dir(version_dir, relation)
             folder.mkdir()
