@@ -258,11 +258,22 @@ def job_run_results(target: Path, earlier: set[Path] | None = None) -> list[Mode
     return models
 
 
+def job_steps(home: Path) -> list[ModelTime]:
+    """The seconds of each step of the newest run of the Dagster instance at home, from its event log."""
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        runs = instance.get_runs(limit=1)
+        stats = instance.get_run_step_stats(runs[0].run_id) if runs else []
+    return [ModelTime(s.step_key, s.end_time - s.start_time, "job") for s in stats if s.start_time and s.end_time]
+
+
 def run_job(landing: Path, root: Path, project: Path = PROJECT_DIR, *, next_day: bool = False
-            ) -> tuple[StepResult, list[ModelTime]]:
+            ) -> tuple[StepResult, list[ModelTime], list[ModelTime]]:
     """`python -m orchestration.run` (what `make run` runs) in project, into a fresh warehouse under root,
     with a fresh DAGSTER_HOME holding a copy of the project's dagster.yaml; with `next_day`, again on the
-    same warehouse and Dagster instance (the daily incremental run)."""
+    same warehouse and Dagster instance (the daily incremental run). Returns the row, the models of its dbt
+    builds and its Dagster steps."""
     home = root / "dagster_home"
     if not next_day:
         _fresh(root / "warehouse", root / "target", home)
@@ -279,7 +290,8 @@ def run_job(landing: Path, root: Path, project: Path = PROJECT_DIR, *, next_day:
     if code != 0:
         sys.stdout.write(output[-8000:])
         note = f"FAILED (exit {code}): see the job's output; {note}"
-    return StepResult(name, seconds, peak_mb, note, "job"), job_run_results(root / "target", builds_before)
+    return (StepResult(name, seconds, peak_mb, note, "job"), job_run_results(root / "target", builds_before),
+            job_steps(home))
 
 
 def last_day(landing: Path) -> str:
@@ -335,12 +347,12 @@ def measure(label: str, scale: float, landing: Path, root: Path, mode: str, skip
         _fresh(days)
         day = last_day(landing)
         link_landing(landing, days, day, only_day=False)
-        job, m.job_models = run_job(days, root / "job", project)
+        job, m.job_models, m.job_steps = run_job(days, root / "job", project)
         if references and mode == "job":
             m.rows += run_references(root / "job" / "warehouse", root / "reference")
         counts = counts or _row_counts(bench_env(days, root / "job"))
         link_landing(landing, days, day, only_day=True)
-        next_day, m.next_day_models = run_job(days, root / "job", project, next_day=True)
+        next_day, m.next_day_models, m.next_day_steps = run_job(days, root / "job", project, next_day=True)
         m.rows += [job, next_day]
     return m, counts
 

@@ -49,6 +49,8 @@ class Measurement:
     models: list[ModelTime] = field(default_factory=list)
     job_models: list[ModelTime] = field(default_factory=list)
     next_day_models: list[ModelTime] = field(default_factory=list)
+    job_steps: list[ModelTime] = field(default_factory=list)  # Dagster steps of the main job (step: "job")
+    next_day_steps: list[ModelTime] = field(default_factory=list)  # ... of its next day
 
     def row(self, name: str) -> StepResult | None:
         return next((r for r in self.rows if r.name == name), None)
@@ -192,6 +194,37 @@ def models_table(measurements: list[Measurement]) -> list[str]:
     return lines
 
 
+def _step_columns(measurements: list[Measurement]) -> list[tuple[str, list[ModelTime], StepResult | None]]:
+    columns = []
+    for m in measurements:
+        prefix = f"{m.label} " if len(measurements) > 1 else ""
+        columns.append((f"{prefix}full s", m.job_steps, m.row(MAIN_JOB)))
+        columns.append((f"{prefix}next day s", m.next_day_steps, m.row(NEXT_DAY)))
+    return [column for column in columns if column[1]]
+
+
+def job_steps_table(measurements: list[Measurement]) -> list[str]:
+    """Every Dagster step of the main job and of its next day (from the run's event log), the slowest of the
+    last full build first, and what the job's wall time spent outside them (start-up, parsing the project,
+    the summary)."""
+    columns = _step_columns(measurements)
+    if not columns:
+        return []
+    last_full = {t.name: t.seconds for t in measurements[-1].job_steps}
+    names = sorted({t.name for _, times, _ in columns for t in times}, key=lambda n: (-last_full.get(n, 0.0), n))
+
+    def cell(times: list[ModelTime], name: str) -> str:
+        return _seconds(sum(t.seconds for t in times if t.name == name) or None)
+
+    lines = [
+        f"| Dagster step | {' | '.join(title for title, _, _ in columns)} |",
+        f"| --- |{' ---: |' * len(columns)}",
+        *[f"| {name} | {' | '.join(cell(times, name) for _, times, _ in columns)} |" for name in names],
+    ]
+    outside = [_seconds(job.seconds - sum(t.seconds for t in times)) if job else "–" for _, times, job in columns]
+    return [*lines, f"| (outside the steps) | {' | '.join(outside)} |"]
+
+
 def report_lines(header: list[str], measurements: list[Measurement], description: str) -> list[str]:
     """The section appended to docs/benchmarks.md for one invocation (one or two measurements)."""
     table = (measurement_table(measurements[0]) if len(measurements) == 1
@@ -200,6 +233,8 @@ def report_lines(header: list[str], measurements: list[Measurement], description
     if any(m.models or m.job_models for m in measurements):
         lines += [f"Slowest {SLOWEST_MODELS} models (dbt run_results.json, execution_time in seconds):", "",
                   *models_table(measurements), ""]
+    if steps := job_steps_table(measurements):
+        lines += ["Steps of the main job and of its next day (Dagster's event log, seconds):", "", *steps, ""]
     last = measurements[-1]
     if last.next_day_models:
         lines += [f"Slowest {SLOWEST_MODELS} models of the next day's incremental run:", "",

@@ -18,6 +18,7 @@ from orchestration.bench import (
     PROJECT_DIR,
     imported_package,
     job_run_results,
+    job_steps,
     last_day,
     link_landing,
     model_names,
@@ -187,6 +188,51 @@ def test_a_baseline_comparison_has_before_and_after_columns_with_ratios() -> Non
     assert "| main job / core lifecycle reference (wall) | ×9.00 | ×4.50 | ≤ 5 |" in lines
     header = "| model | before dbt steps s | before main job s | after dbt steps s | after main job s | dbt step |"
     assert header in lines
+
+
+def test_the_job_steps_table_puts_the_full_builds_slowest_step_first_and_what_ran_outside_them() -> None:
+    before, after = _measurement("before", 90.0), _measurement("after", 45.0)
+    before.job_steps = [ModelTime("dbt_before_clv", 60.0, "job"), ModelTime("publish", 20.0, "job")]
+    after.job_steps = [ModelTime("dbt_before_clv", 20.0, "job"), ModelTime("publish", 21.0, "job")]
+    after.next_day_steps = [ModelTime("publish", 1.5, "job")]
+    lines = report_lines(["### header"], [before, after], "x")
+    table = lines[lines.index("| Dagster step | before full s | after full s | after next day s |"):]
+    # ordered by the after full build: publish (21 s) before dbt_before_clv (20 s); no next day before
+    assert table[2:5] == [
+        "| publish | 20.00 | 21.00 | 1.50 |",
+        "| dbt_before_clv | 60.00 | 20.00 | – |",
+        # the job's wall time less its steps: 90 - 80, 45 - 41, 45 / 20 - 1.5
+        "| (outside the steps) | 10.00 | 4.00 | 0.75 |",
+    ]
+    assert not any(line.startswith("| Dagster step") for line in report_lines(["x"], [_measurement("a", 1)], "x"))
+
+
+def test_the_job_steps_come_from_the_dagster_instances_newest_run(tmp_path: Path) -> None:
+    import time
+
+    import dagster as dg
+
+    @dg.op
+    def slow() -> int:
+        time.sleep(0.3)
+        return 1
+
+    @dg.op
+    def quick(value: int) -> int:
+        return value
+
+    @dg.job
+    def two_steps() -> None:
+        quick(slow())
+
+    (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        two_steps.execute_in_process(instance=instance)
+        assert two_steps.execute_in_process(instance=instance).success
+    times = {t.name: t.seconds for t in job_steps(tmp_path)}
+    assert set(times) == {"slow", "quick"} and times["slow"] >= 0.3 > times["quick"]
+    (tmp_path / "no_runs").mkdir()
+    assert job_steps(tmp_path / "no_runs") == []
 
 
 def test_the_main_job_gets_every_day_but_the_last_and_the_next_day_run_gets_the_last(tmp_path: Path) -> None:
