@@ -87,12 +87,24 @@ def _rows(orders: pd.DataFrame) -> list[tuple]:
     ]
 
 
+# The summary reads the purchase days (int_customer_purchase_days, built from the staged orders with it);
+# that model's bookkeeping reads the change stamps and the as-of date, stubbed here: no stamps, one date.
+BOOKKEEPING_STUBS = (
+    "create schema if not exists intermediate",
+    "create table intermediate.int_customer_change_stamps (customer_id varchar(64), changed_at timestamp)",
+    "create table intermediate.int_as_of_dates as select cast('2024-04-30' as date) as as_of_date",
+)
+BUILT = ("int_customer_purchase_days", MODEL)
+
+
 def create_staged_orders_duckdb(database: Path, orders: pd.DataFrame) -> None:
     database.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(database)) as con:
         con.execute("create schema if not exists staging")
         con.execute(f"create or replace table staging.stg_crm__orders ({STAGED_COLUMNS})")
         con.executemany(_insert_statement().replace("%s", "?"), _rows(orders))
+        for statement in BOOKKEEPING_STUBS:
+            con.execute(statement.replace("create table", "create or replace table"))
 
 
 def create_staged_orders_postgres(dsn: str, orders: pd.DataFrame) -> None:
@@ -100,6 +112,8 @@ def create_staged_orders_postgres(dsn: str, orders: pd.DataFrame) -> None:
         cur.execute("create schema if not exists staging")
         cur.execute(f"create table staging.stg_crm__orders ({STAGED_COLUMNS})")
         cur.executemany(_insert_statement(), _rows(orders))
+        for statement in BOOKKEEPING_STUBS:
+            cur.execute(statement)
 
 
 def normalised(frame: pd.DataFrame) -> pd.DataFrame:
@@ -181,7 +195,7 @@ def test_sql_summary_matches_pandas_duckdb(
     orders = staged_orders()
     database = load_settings(clm_env).duckdb_path
     create_staged_orders_duckdb(database, orders)
-    dbt("run", "--select", MODEL, vars=dbt_vars(time_unit, observation_end))
+    dbt("run", "--select", *BUILT, vars=dbt_vars(time_unit, observation_end))
     with duckdb.connect(str(database), read_only=True) as con:
         actual = con.execute(f"select * from intermediate.{MODEL}").df()
     expected = purchase_summary(orders, time_unit=time_unit, observation_end=observation_end)
@@ -194,7 +208,7 @@ def test_sql_summary_matches_pandas_postgres(pg_env: dict[str, str]) -> None:
     time_unit = "week"
     orders = staged_orders()
     create_staged_orders_postgres(load_settings(pg_env).postgres.dsn(), orders)
-    DbtRunner(pg_env)("run", "--select", MODEL, vars=dbt_vars(time_unit, OBSERVATION_END))
+    DbtRunner(pg_env)("run", "--select", *BUILT, vars=dbt_vars(time_unit, OBSERVATION_END))
     with psycopg2.connect(load_settings(pg_env).postgres.dsn()) as conn, conn.cursor() as cur:
         cur.execute(f"select * from intermediate.{MODEL}")
         actual = pd.DataFrame(cur.fetchall(), columns=[d.name for d in cur.description])

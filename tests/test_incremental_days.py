@@ -44,6 +44,8 @@ DAILY_PATH = ["staging", f"+{FACT}", f"+{CASH_FLOWS}", f"+{CHURN}"]
 COMPARED_DAILY = (TIERS, KPIS, CHURN)  # they read months other customers' data changed (tiers rank everyone)
 CUSTOMER_MONTH_MODELS = (  # incremental by changed customer and recent month (macros/incremental/customer_months.sql)
     "int_customer_activity_monthly",
+    "int_calls_costed",
+    "int_customer_purchase_days",
     "int_customer_months_spined",
     "int_customer_months_measured",
     "int_customer_stages_sequenced",

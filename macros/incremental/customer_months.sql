@@ -16,8 +16,8 @@
 
 {#- One table for every incremental customer-month model, beside the change stamps (intermediate): a mart
     model records there too, so the marts schema holds only marts. -#}
-{% macro customer_months_watermarks() -%}
-    {%- set stamps = ref('int_customer_change_stamps') -%}
+{% macro customer_months_watermarks(stamps=none) -%}
+    {%- set stamps = ref('int_customer_change_stamps') if stamps is none else stamps -%}
     {{ return(api.Relation.create(database=stamps.database, schema=stamps.schema, identifier='customer_month_watermarks')) }}
 {%- endmacro %}
 
@@ -149,17 +149,35 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Post-hook: record the newest change stamp and the as-of date the model now reflects. -#}
-{% macro record_customer_months_watermark() -%}
+{#- The watermarks table, created if missing: by the change stamps' post-hook, before any incremental
+    customer-month model runs (two of them running at once on PostgreSQL would race to create it), and by
+    each model's own post-hook (a run that selects the model without the stamps). -#}
+{% macro create_customer_months_watermarks(stamps=none) -%}
     {%- if target.type != 'spark' -%}
-        {%- set watermarks = customer_months_watermarks() -%}
-        create table if not exists {{ watermarks }} as
+        create table if not exists {{ customer_months_watermarks(stamps) }} as
         select
             cast('{{ this.identifier }}' as {{ dbt.type_string() }}) as model_name,
             changed_at as changed_through,
             cast(null as date) as as_of_date
-        from {{ ref('int_customer_change_stamps') }}
-        where 1 = 0;
+        from {{ ref('int_customer_change_stamps') if stamps is none else stamps }}
+        where 1 = 0
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Pre-hook of a model whose rows depend on their customer's staged rows alone, not on the as-of date (the
+    purchase days): delete the changed customers' rows. -#}
+{% macro delete_customers_in_scope() -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }}
+        where {{ customer_whole_in_scope() }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Post-hook: record the newest change stamp and the as-of date the model now reflects. -#}
+{% macro record_customer_months_watermark() -%}
+    {%- if target.type != 'spark' -%}
+        {%- set watermarks = customer_months_watermarks() -%}
+        {{ create_customer_months_watermarks() }};
         delete from {{ watermarks }} where model_name = '{{ this.identifier }}';
         insert into {{ watermarks }} (model_name, changed_through, as_of_date)
         select

@@ -1,7 +1,8 @@
 {#-
     The purchase summary of predictive CLV (DOMAIN.md §6, second half), written once and used twice:
     by int_customer_purchase_summary (observation end = the CLV observation end) and by
-    int_clv_holdout_customers (observation end = the start of the holdout period).
+    int_clv_holdout_customers (observation end = the start of the holdout period), both from the purchase
+    days computed once in int_customer_purchase_days (completed_purchase_days: the rule of a purchase day).
 -#}
 
 {% macro clv_observation_end(orders) -%}
@@ -20,6 +21,7 @@
     select
         customer_id,
         ordered_date as purchase_date,
+        count(*) as completed_orders,
         sum(net_amount) as day_net_spend,
         -- net of discounts, like the historical profit of §6 (discounts are price concessions there)
         sum(net_amount - cost_amount) as day_net_margin
@@ -30,17 +32,19 @@
         ordered_date
 {%- endmacro %}
 
-{% macro purchase_days_through(orders, observation_end) -%}
-    {#- the purchase days of `orders` on or before the observation end (`observation_end`: one row) -#}
+{% macro purchase_days_through(purchase_days, observation_end) -%}
+    {#- the purchase days (int_customer_purchase_days) on or before the observation end (`observation_end`:
+        one row) -#}
     select all_days.*
-    from ({{ completed_purchase_days(orders) }}) as all_days
+    from {{ purchase_days }} as all_days
     cross join {{ observation_end }}
     where all_days.purchase_date <= {{ observation_end }}.observation_end_date
 {%- endmacro %}
 
 {% macro purchase_summary(purchase_days, observation_end) -%}
     {#- One row per customer of `purchase_days` (customer_id, purchase_date, day_net_spend,
-        day_net_margin; only days on or before the observation end) at `observation_end` (one row,
+        day_net_margin, purchase_day_number; only days on or before the observation end, so the numbers
+        of a customer's days are 1, 2, ... from the first) at `observation_end` (one row,
         observation_end_date). Durations in var clv_time_unit. -#}
     {%- set time_unit = var('clv_time_unit') -%}
     {%- set days_per_time_unit = {'day': 1, 'week': 7}[time_unit] -%}
@@ -88,14 +92,7 @@
             ) as repeat_margin,
             cast(sum(day_net_spend) as {{ money_type() }}) as total_net_spend,
             cast(sum(day_net_margin) as {{ money_type() }}) as total_net_margin
-        from (
-            select
-                {{ purchase_days }}.*,
-                row_number() over (
-                    partition by {{ purchase_days }}.customer_id order by {{ purchase_days }}.purchase_date
-                ) as purchase_day_number
-            from {{ purchase_days }}
-        ) as numbered_purchase_days
+        from {{ purchase_days }}
         group by customer_id
     ) as customer_purchases
     cross join {{ observation_end }}

@@ -45,25 +45,6 @@ customers as (
 
 ),
 
-orders as (
-
-    select * from {{ ref('stg_crm__orders') }}
-
-),
-
-purchase_days as (
-
-    select
-        customer_id,
-        ordered_date as purchase_date,
-        count(*) as completed_orders,
-        sum(net_amount) as net_spend_amount
-    from orders
-    where is_completed
-    group by 1, 2
-
-),
-
 purchase_gaps as (
 
     -- the customer's own cadence: days between consecutive distinct purchase days (day_number 1, 2, ...)
@@ -71,14 +52,10 @@ purchase_gaps as (
         customer_id,
         purchase_date,
         completed_orders,
-        net_spend_amount,
-        row_number() over (partition by customer_id order by purchase_date) as day_number,
-        {{ dbt.datediff(
-            'lag(purchase_date) over (partition by customer_id order by purchase_date)',
-            'purchase_date',
-            'day'
-        ) }} as gap_days
-    from purchase_days
+        day_net_spend as net_spend_amount,
+        purchase_day_number as day_number,
+        gap_days
+    from {{ ref('int_customer_purchase_days') }}
 
 ),
 

@@ -19,6 +19,7 @@
     incremental_strategy='delete+insert',
     unique_key='customer_id',
     on_schema_change='fail',
+    post_hook='{{ create_customer_months_watermarks(this) }}',
 ) }}
 
 {%- set keyed_tables = [

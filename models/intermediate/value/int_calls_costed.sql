@@ -3,10 +3,21 @@
 -- customer who has not bought yet) are acquisition cost, calls from that instant on are service cost
 -- (DOMAIN.md §6). Calls from unknown callers (no customer_id) belong to no customer and no channel,
 -- so they are in neither.
+-- Incremental (docs/incremental.md): a costed call depends on the call, its customer's acquisition and
+-- the as-of date, so a run recomputes the calls of changed customers and every call from the month of the
+-- previous run's as-of date on (macros/incremental/customer_months.sql), keyed by the call's start date.
+
+{{ config(**customer_month_model_config(
+    pre_hook="{{ delete_customer_months_in_scope(month_column='started_date') }}"
+)) }}
+
+-- depends_on: {{ ref('int_customer_change_stamps') }}
+
 with
 
 calls as (
     select * from {{ ref('stg_crm__calls') }}
+    where {{ customer_month_in_scope(month_column='started_date') }}
 ),
 
 acquisitions as (

@@ -15,6 +15,12 @@ orders as (
 
 ),
 
+all_purchase_days as (
+
+    select * from {{ ref('int_customer_purchase_days') }}
+
+),
+
 observation_end as (
 
     {{ clv_observation_end('orders') }}
@@ -31,13 +37,13 @@ calibration_end as (
 
 purchase_days as (
 
-    {{ purchase_days_through('orders', 'observation_end') }}
+    {{ purchase_days_through('all_purchase_days', 'observation_end') }}
 
 ),
 
 calibration_days as (
 
-    {{ purchase_days_through('orders', 'calibration_end') }}
+    {{ purchase_days_through('all_purchase_days', 'calibration_end') }}
 
 ),
 

@@ -16,15 +16,12 @@ customers as (
 
 ),
 
-orders as (
-
-    select * from {{ ref('stg_crm__orders') }}
-
-),
-
 purchase_days as (
 
-    {{ completed_purchase_days('orders') }}
+    select
+        customer_id,
+        purchase_date
+    from {{ ref('int_customer_purchase_days') }}
 
 ),
 

@@ -14,6 +14,12 @@ orders as (
 
 ),
 
+all_purchase_days as (
+
+    select * from {{ ref('int_customer_purchase_days') }}
+
+),
+
 observation_end as (
 
     {{ clv_observation_end('orders') }}
@@ -22,7 +28,7 @@ observation_end as (
 
 purchase_days as (
 
-    {{ purchase_days_through('orders', 'observation_end') }}
+    {{ purchase_days_through('all_purchase_days', 'observation_end') }}
 
 ),
 
