@@ -154,12 +154,13 @@
     each model's own post-hook (a run that selects the model without the stamps). -#}
 {% macro create_customer_months_watermarks(stamps=none) -%}
     {%- if target.type != 'spark' -%}
+        {%- set stamps = ref('int_customer_change_stamps') if stamps is none else stamps -%}
         create table if not exists {{ customer_months_watermarks(stamps) }} as
         select
             cast('{{ this.identifier }}' as {{ dbt.type_string() }}) as model_name,
             changed_at as changed_through,
             cast(null as date) as as_of_date
-        from {{ ref('int_customer_change_stamps') if stamps is none else stamps }}
+        from {{ stamps }}
         where 1 = 0
     {%- endif -%}
 {%- endmacro %}
