@@ -75,3 +75,21 @@ def test_across_engines_numbers_are_one_family_money_within_a_cent_others_1e_6(t
     assert [d.problem.split(":")[0] for d in compare(before, share, across_engines=True)] == ["column share"]
     month = _build_typed(tmp_path / "month.duckdb", spark_types, [("a", 4, 36.07, 0.066355300609), ("b", 0, 1, 1)])
     assert [d.problem.split(":")[0] for d in compare(before, month, across_engines=True)] == ["column months"]
+
+
+def test_rows_are_matched_as_a_multiset_a_duplicate_is_not_another_row(tmp_path: Path) -> None:
+    """Exact rows are matched with their multiplicity: [a, a, b] is not [a, b, b] though both hold a and b."""
+    before = _build(tmp_path / "before.duckdb", [ROWS[0], ROWS[0], ROWS[1]])
+    after = _build(tmp_path / "after.duckdb", [ROWS[0], ROWS[1], ROWS[1]])
+    assert [d.problem.split(":")[0] for d in compare(before, after)] == ["column customer_id"]
+
+
+def test_rows_left_over_are_paired_in_order_each_within_the_tolerance(tmp_path: Path) -> None:
+    """Many rows off by float noise: each is paired with its own counterpart (ordered on every column)."""
+    rows = [(f"c{i:03d}", i, i / 4, i / 7) for i in range(200)]
+    before = _build(tmp_path / "before.duckdb", rows)
+    noisy = _build(tmp_path / "noisy.duckdb", [(c, n, s, r * (1 + 1e-12)) for c, n, s, r in reversed(rows)])
+    assert compare(before, noisy) == []
+    swapped = [*rows[:-2], (*rows[-1][:3], rows[-2][3]), (*rows[-2][:3], rows[-1][3])]
+    problems = [d.problem for d in compare(before, _build(tmp_path / "swapped.duckdb", swapped))]
+    assert len(problems) == 1 and problems[0].startswith("column rate: 2 rows differ")
