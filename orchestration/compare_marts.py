@@ -1,13 +1,14 @@
 """`python -m orchestration.compare_marts BEFORE.duckdb AFTER.duckdb [--schema marts] [--across-engines]`:
 are two builds' marts the same, row for row?
 
-Every table of the schema in either file is compared: the same tables, the same columns, the same
-number of rows and the same values. Money (DECIMAL) may differ by at most a cent (0.005 after rounding
-to cents), rates and other floating-point values by 1e-9; everything else must be equal. Prints one
-line per table and exits 1 when any differs. The comparison runs in DuckDB SQL over both files
-attached (bounded by the settings' memory limit, spilling to their temp directory), so marts of tens
-of millions of rows compare on this machine: rows equal exactly are matched first, and only the rows
-left over are paired (in the order of every column) and held to the tolerances.
+Every table of the schema in either file is compared (views are not: they are code, not data): the
+same tables, the same columns, the same number of rows and the same values. Money (DECIMAL) may differ
+by at most a cent (0.005 after rounding to cents), rates and other floating-point values by 1e-9;
+everything else must be equal. Prints one line per table and exits 1 when any differs. The comparison
+runs in DuckDB SQL over both files attached (bounded by the settings' memory limit, spilling to their
+temp directory), so marts of tens of millions of rows compare on this machine: rows equal exactly are
+matched first, and only the rows left over are paired (in the order of every column) and held to the
+tolerances.
 
 `--across-engines` compares builds of two engines (e.g. the published copies of a DuckDB run and a Spark
 run): each engine types numbers its own way (DECIMAL(38,2) or (28,2), an average as DOUBLE or DECIMAL),
@@ -58,9 +59,12 @@ class TableDifference:
 
 
 def _tables(connection: duckdb.DuckDBPyConnection, database: str, schema: str) -> dict[str, dict[str, str]]:
+    # tables only: a view of an attached file names its own catalog, which the comparison renames
     rows = connection.execute(
         "select table_name, column_name, data_type from information_schema.columns "
-        "where table_catalog = ? and table_schema = ? order by table_name, ordinal_position",
+        "join information_schema.tables using (table_catalog, table_schema, table_name) "
+        "where table_catalog = ? and table_schema = ? and table_type = 'BASE TABLE' "
+        "order by table_name, ordinal_position",
         [database, schema],
     ).fetchall()
     tables: dict[str, dict[str, str]] = {}
@@ -165,6 +169,8 @@ def compare_each(
         after_tables = _tables(connection, "after_file", schema)
         if across_engines:
             before_tables, after_tables = _neutral_tables(before_tables), _neutral_tables(after_tables)
+        if not before_tables and not after_tables:  # nothing compared is no evidence of equality
+            yield f"({schema})", "no tables in either file"
         for table in sorted(before_tables.keys() | after_tables.keys()):
             if table not in after_tables or table not in before_tables:
                 yield table, f"missing {'after' if table not in after_tables else 'before'}"

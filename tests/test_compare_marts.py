@@ -6,7 +6,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.compare_marts import compare
+from orchestration.compare_marts import TableDifference, compare
 
 
 def _build(path: Path, rows: list[tuple], extra_sql: str = "") -> Path:
@@ -93,3 +93,10 @@ def test_rows_left_over_are_paired_in_order_each_within_the_tolerance(tmp_path: 
     swapped = [*rows[:-2], (*rows[-1][:3], rows[-2][3]), (*rows[-2][:3], rows[-1][3])]
     problems = [d.problem for d in compare(before, _build(tmp_path / "swapped.duckdb", swapped))]
     assert len(problems) == 1 and problems[0].startswith("column rate: 2 rows differ")
+
+
+def test_a_schema_without_tables_is_reported_not_taken_as_equal(tmp_path: Path) -> None:
+    """Views are not compared (they name their own file's catalog); a schema of views only is no evidence."""
+    before = _build(tmp_path / "before.duckdb", ROWS, "create view marts.facts_view as select * from marts.facts")
+    assert compare(before, before) == []
+    assert compare(before, before, schema="main") == [TableDifference("(main)", "no tables in either file")]

@@ -30,7 +30,7 @@
         and (
             stored.customer_id is null
             or stored.acquisition_spend_cost <> cast(
-                coalesce(spend_allocated.spend_per_customer_acquired, 0) as {{ dbt.type_numeric() }}
+                coalesce(spend_allocated.spend_per_customer_acquired, 0) as {{ value_amount_type() }}
             )
         )
 {%- endmacro %}

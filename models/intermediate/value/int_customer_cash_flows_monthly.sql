@@ -284,17 +284,17 @@ components as (
         {{ value_months_between('customer_months.acquisition_month_start', 'customer_months.month_start_date') }}
             as months_since_acquisition,
         -- gains
-        cast(coalesce(flows.base_profit, 0) as {{ dbt.type_numeric() }}) as base_profit,
-        cast(coalesce(flows.cross_sell_profit, 0) as {{ dbt.type_numeric() }}) as cross_sell_profit,
-        cast(coalesce(flows.referral_gain, 0) as {{ dbt.type_numeric() }}) as referral_gain,
+        cast(coalesce(flows.base_profit, 0) as {{ value_amount_type() }}) as base_profit,
+        cast(coalesce(flows.cross_sell_profit, 0) as {{ value_amount_type() }}) as cross_sell_profit,
+        cast(coalesce(flows.referral_gain, 0) as {{ value_amount_type() }}) as referral_gain,
         -- costs, as positive amounts
-        cast(coalesce(flows.acquisition_spend_cost, 0) as {{ dbt.type_numeric() }}) as acquisition_spend_cost,
-        cast(coalesce(flows.acquisition_call_cost, 0) as {{ dbt.type_numeric() }}) as acquisition_call_cost,
-        cast(coalesce(flows.price_concessions, 0) as {{ dbt.type_numeric() }}) as price_concessions,
-        cast(coalesce(flows.service_call_cost, 0) as {{ dbt.type_numeric() }}) as service_call_cost,
-        cast(coalesce(flows.complaint_handling_cost, 0) as {{ dbt.type_numeric() }}) as complaint_handling_cost,
-        cast(coalesce(flows.compensation_cost, 0) as {{ dbt.type_numeric() }}) as compensation_cost,
-        cast(coalesce(flows.negative_referral_cost, 0) as {{ dbt.type_numeric() }}) as negative_referral_cost
+        cast(coalesce(flows.acquisition_spend_cost, 0) as {{ value_amount_type() }}) as acquisition_spend_cost,
+        cast(coalesce(flows.acquisition_call_cost, 0) as {{ value_amount_type() }}) as acquisition_call_cost,
+        cast(coalesce(flows.price_concessions, 0) as {{ value_amount_type() }}) as price_concessions,
+        cast(coalesce(flows.service_call_cost, 0) as {{ value_amount_type() }}) as service_call_cost,
+        cast(coalesce(flows.complaint_handling_cost, 0) as {{ value_amount_type() }}) as complaint_handling_cost,
+        cast(coalesce(flows.compensation_cost, 0) as {{ value_amount_type() }}) as compensation_cost,
+        cast(coalesce(flows.negative_referral_cost, 0) as {{ value_amount_type() }}) as negative_referral_cost
     from customer_months
     left join cash_flows_by_customer_month as flows
         on
@@ -305,16 +305,22 @@ components as (
 totals as (
     select
         *,
-        acquisition_spend_cost + acquisition_call_cost as acquisition_cost,
-        service_call_cost + complaint_handling_cost + compensation_cost as service_cost
+        -- kept in the amount type: each addition widens a decimal by a digit
+        cast(acquisition_spend_cost + acquisition_call_cost as {{ value_amount_type() }}) as acquisition_cost,
+        cast(
+            service_call_cost + complaint_handling_cost + compensation_cost as {{ value_amount_type() }}
+        ) as service_cost
     from components
 ),
 
 net as (
     select
         *,
-        base_profit + cross_sell_profit + referral_gain
-        - acquisition_cost - price_concessions - service_cost - negative_referral_cost as net_cash_flow
+        cast(
+            base_profit + cross_sell_profit + referral_gain
+            - acquisition_cost - price_concessions - service_cost - negative_referral_cost
+            as {{ value_amount_type() }}
+        ) as net_cash_flow
     from totals
 ),
 

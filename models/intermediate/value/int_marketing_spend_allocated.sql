@@ -45,14 +45,14 @@ final as (
     select
         coalesce(spend.acquisition_channel, acquired.acquisition_channel) as acquisition_channel,
         coalesce(spend.month_start_date, acquired.month_start_date) as month_start_date,
-        cast(coalesce(spend.spend_amount, 0) as {{ dbt.type_numeric() }}) as spend_amount,
+        cast(coalesce(spend.spend_amount, 0) as {{ value_amount_type() }}) as spend_amount,
         coalesce(acquired.customers_acquired, 0) as customers_acquired,
         spend.acquisition_channel is not null as has_spend_row,
         -- null when nobody was acquired: there is no one to share the spend
         cast(case
             when coalesce(acquired.customers_acquired, 0) = 0 then null
             else coalesce(spend.spend_amount, 0) / acquired.customers_acquired
-        end as {{ dbt.type_numeric() }}) as spend_per_customer_acquired
+        end as {{ value_amount_type() }}) as spend_per_customer_acquired
     from spend_by_channel_month as spend
     full outer join acquired_by_channel_month as acquired
         on

@@ -41,7 +41,7 @@ final as (
         cast(coalesce(spend_allocated.spend_amount, 0) as {{ dbt.type_numeric() }}) as spend_amount,
         coalesce(spend_allocated.has_spend_row, false) as has_spend_row,
         coalesce(spend_allocated.customers_acquired, 0) as customers_acquired,
-        spend_allocated.spend_per_customer_acquired as cost_per_acquisition,
+        cast(spend_allocated.spend_per_customer_acquired as {{ dbt.type_numeric() }}) as cost_per_acquisition,
         -- spend of a month in which the channel acquired nobody is in no customer's CLV
         cast(case
             when coalesce(spend_allocated.customers_acquired, 0) = 0 then coalesce(spend_allocated.spend_amount, 0)
