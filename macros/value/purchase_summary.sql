@@ -22,8 +22,8 @@
         customer_id,
         ordered_date as purchase_date,
         count(*) as completed_orders,
-        -- money as staged (a day's sum is far below 10^16): a wider decimal is a 128-bit integer, and every
-        -- reader's sums, averages and running windows over the 10 M purchase days take twice as long
+        -- money as staged (a day's sum is far below 10^16): the sum's own decimal(38,2) is a 128-bit integer,
+        -- and the two columns stored that way took 3.3 s to read back at scale 10 (0.02 s as 18 digits)
         cast(sum(net_amount) as {{ money_type() }}) as day_net_spend,
         -- net of discounts, like the historical profit of §6 (discounts are price concessions there)
         cast(sum(net_amount - cost_amount) as {{ money_type() }}) as day_net_margin
