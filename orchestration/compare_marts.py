@@ -108,6 +108,10 @@ def _column_agrees(column: str, data_type: str, tolerance: Tolerance) -> str:
     return f"coalesce({left} is not distinct from {right} or abs({left} - {right}) <= {allowed}, false)"
 
 
+def _column_list(types: dict[str, str]) -> str:
+    return ", ".join(f'"{column}"' for column in types)
+
+
 def _count(connection: duckdb.DuckDBPyConnection, relation: str) -> int:
     return connection.execute(f"select count(*) from {relation}").fetchone()[0]
 
@@ -119,7 +123,7 @@ def compare_table(
     exactly are matched as multisets first (`except all` both ways, each side's types unified by DuckDB);
     the rows left on each side are paired in the order of every column (numbers as doubles rounded to 6
     places) and must agree within the tolerance column by column."""
-    columns = ", ".join(f'"{c}"' for c in types)
+    columns = _column_list(types)
     before, after = f'"before_{table}"', f'"after_{table}"'
     for extra, side, other in (("only_before", before, after), ("only_after", after, before)):
         connection.execute(
@@ -183,7 +187,7 @@ def compare_each(
                 ]
                 yield table, "columns differ: " + "; ".join(changed)
                 continue
-            columns = ", ".join(f'"{column}"' for column in before_tables[table])
+            columns = _column_list(before_tables[table])
             for side in ("before", "after"):
                 connection.execute(
                     f'create or replace temp view "{side}_{table}" as '

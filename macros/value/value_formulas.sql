@@ -8,7 +8,8 @@
     digits (a trillion in one customer-month). Narrow enough to be a 64-bit integer on DuckDB and Spark:
     the 28-digit numeric of dbt.type_numeric() is a 128-bit integer there, and the sums, running windows and
     arithmetic over 13 M customer-months took about twice as long with it. Sums widen as every engine
-    widens them; the marts cast what they publish to dbt.type_numeric(). -#}
+    widens them (a sum is numeric(38,6) either way); an amount a mart publishes as it is, the mart casts
+    to dbt.type_numeric(), so the marts' types did not change with this one. -#}
 {% macro value_amount_type() -%}
     decimal(18, 6)
 {%- endmacro %}
