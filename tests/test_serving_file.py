@@ -11,6 +11,7 @@ import duckdb
 import pytest
 
 from orchestration.assets.serving_file import Docs, write_serving_file
+from orchestration.published_layout import months_dir, write_months
 from orchestration.settings import Settings, load_settings
 
 MONTHLY = "fct_monthly"  # has month_start_date: patched month by month
@@ -170,3 +171,27 @@ def test_what_falls_back_to_a_whole_write(settings: Settings, tmp_path: Path) ->
         connection.execute("drop table main.publish_fingerprints")
     old = _write(settings, v4, [MONTHLY], lying, tmp_path / "s5.duckdb")
     assert old.mode == "whole" and "no fingerprints" in old.reason
+
+
+def test_a_monthly_mart_is_stored_in_month_order(settings: Settings, tmp_path: Path) -> None:
+    """Rows of a month share row groups (BI filters skip the others) without a sort: the month files are
+    read in name order into a connection that keeps insertion order. Months are generated out of order."""
+    version = tmp_path / "v1"
+    version.mkdir()
+    with duckdb.connect(config={"threads": 2}) as connection:
+        write_months(
+            connection,
+            "select 'C' || i as customer_id, "
+            "case when i % 13 = 0 then null else cast(date '2026-01-01' + to_months((i * 7) % 12) as date) end "
+            "as month_start_date, i::decimal(28, 6) as amount from range(300000) as t(i)",
+            months_dir(version, MONTHLY),
+        )
+    _write(settings, version, [MONTHLY], None, tmp_path / "s1.duckdb")
+    with duckdb.connect(str(tmp_path / "s1.duckdb"), read_only=True) as connection:
+        months = [
+            m for (m,) in connection.execute(f"select month_start_date from marts.{MONTHLY} order by rowid").fetchall()
+        ]
+    assert len(months) == 300_000
+    dated = [m for m in months if m is not None]
+    assert dated == sorted(dated) and len(set(dated)) == 12
+    assert months[len(dated) :] == [None] * (len(months) - len(dated))  # no_month.parquet sorts last
