@@ -203,9 +203,7 @@ def _replace_months(connection: duckdb.DuckDBPyConnection, version_dir: Path, ma
         conditions.append(f'"{PART_COLUMN}" is null')
     in_months = " or ".join(conditions)
     connection.execute(f"delete from marts.{mart} where {in_months}")
-    connection.execute(
-        f"insert into marts.{mart} select * from {read_expression(version_dir, mart)} where {in_months}"
-    )
+    connection.execute(f"insert into marts.{mart} select * from {read_expression(version_dir, mart)} where {in_months}")
 
 
 def _free_share(connection: duckdb.DuckDBPyConnection) -> float:
