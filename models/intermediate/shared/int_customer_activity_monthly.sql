@@ -2,8 +2,9 @@
     What each customer did in each calendar month, computed once (one row per customer and month with
     any order, call or complaint, up to the as-of date; months without activity have no row). The
     lifecycle spine, the monthly KPIs, the cash flows and the churn analysis all read their monthly
-    totals here. Orders count by their latest status (a returned order is not completed); calls from
-    unknown callers (no customer_id) belong to no customer; complaints are dated by the day opened.
+    totals here. Orders count by their latest status (a returned order is not completed); a month's
+    purchase days are counted from int_customer_purchase_days, where the purchase-day rule lives; calls
+    from unknown callers (no customer_id) belong to no customer; complaints are dated by the day opened.
     Incremental: the months of changed customers and the recent months (macros/incremental/customer_months.sql).
 -#}
 
@@ -37,6 +38,12 @@ complaints as (
 
 ),
 
+purchase_days as (
+
+    select * from {{ ref('int_customer_purchase_days') }}
+
+),
+
 sales_call_conversions as (
 
     select * from {{ ref('int_kpi_sales_call_conversions') }}
@@ -49,7 +56,6 @@ orders_monthly as (
         orders.customer_id,
         cast({{ dbt.date_trunc('month', 'orders.ordered_date') }} as date) as month_start_date,
         count(case when orders.is_completed then 1 end) as completed_orders,
-        count(distinct case when orders.is_completed then orders.ordered_date end) as purchase_days,
         count(case when orders.is_returned then 1 end) as returned_orders,
         count(case when orders.is_cancelled then 1 end) as cancelled_orders,
         sum(case when orders.is_completed then orders.net_amount else 0 end) as net_spend_amount,
@@ -60,6 +66,22 @@ orders_monthly as (
     where
         orders.ordered_date <= as_of_dates.as_of_date
         and {{ customer_month_in_scope('orders.customer_id', 'orders.ordered_date') }}
+    group by 1, 2
+
+),
+
+purchase_days_monthly as (
+
+    -- every purchase day has a completed order, so its month is one of orders_monthly's
+    select
+        purchase_days.customer_id,
+        cast({{ dbt.date_trunc('month', 'purchase_days.purchase_date') }} as date) as month_start_date,
+        count(*) as purchase_days
+    from purchase_days
+    cross join as_of_dates
+    where
+        purchase_days.purchase_date <= as_of_dates.as_of_date
+        and {{ customer_month_in_scope('purchase_days.customer_id', 'purchase_days.purchase_date') }}
     group by 1, 2
 
 ),
@@ -160,7 +182,7 @@ final as (
 
         -- orders
         coalesce(orders_monthly.completed_orders, 0) as completed_orders,
-        coalesce(orders_monthly.purchase_days, 0) as purchase_days,
+        coalesce(purchase_days_monthly.purchase_days, 0) as purchase_days,
         coalesce(orders_monthly.returned_orders, 0) as returned_orders,
         coalesce(orders_monthly.cancelled_orders, 0) as cancelled_orders,
         cast(coalesce(orders_monthly.net_spend_amount, 0) as {{ money_type() }}) as net_spend_amount,
@@ -199,6 +221,10 @@ final as (
         on
             customer_months.customer_id = orders_monthly.customer_id
             and customer_months.month_start_date = orders_monthly.month_start_date
+    left join purchase_days_monthly
+        on
+            customer_months.customer_id = purchase_days_monthly.customer_id
+            and customer_months.month_start_date = purchase_days_monthly.month_start_date
     left join calls_monthly
         on
             customer_months.customer_id = calls_monthly.customer_id
