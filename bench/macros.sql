@@ -25,3 +25,24 @@ create or replace temp macro business_time(t) as
         when regexp_full_match(upper(t), '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{1,9})?(Z|[+-][0-9]{2}(:?[0-9]{2})?)$')
             then timezone('Asia/Shanghai', try_cast(upper(t) as timestamptz))
     end;
+
+-- a plain number 'decimal(18,4)' (counts and scores)
+create or replace temp macro number_value(t) as
+    case
+        when regexp_full_match(t, '^[+-]?([0-9]{1,15}([.][0-9]*)?|[.][0-9]+)$')
+            then try_cast(t as decimal(18, 4))
+    end;
+
+-- the digits of a phone number, none as null
+create or replace temp macro digits_only(t) as nullif(regexp_replace(t, '[^0-9]', '', 'g'), '');
+
+-- masked forms of PII: the first character of a name, the last four digits of a longer phone number,
+-- the first character and the domain of an e-mail address
+create or replace temp macro masked_name(t) as case when t is not null then substring(t, 1, 1) || '**' end;
+create or replace temp macro masked_phone(t) as
+    case when length(t) > 4 then '*******' || right(t, 4) when t is not null then '*******' end;
+create or replace temp macro masked_email(t) as
+    case when t is not null then substring(t, 1, 1) || '***@' || split_part(t, '@', 2) end;
+
+-- pii_hmac(t), HMAC-SHA256 keyed with the salt, is defined by orchestration/bench_reference.py from the
+-- settings' salt (the key must not be written in a file)

@@ -2,7 +2,8 @@
 
     python -m orchestration.bench_reference core_lifecycle --warehouse W/clm.duckdb --scratch R/reference.duckdb
 
-A reference is plain SQL: bench/macros.sql (the project's parsing rules as DuckDB macros), then the
+A reference is plain SQL: bench/macros.sql (the project's parsing rules as DuckDB macros) and the keyed
+PII hash `pii_hmac` (HMAC-SHA256 with the settings' salt, defined here so the key is in no file), then the
 files it builds on (PREREQUISITES: the core reference starts from the staged customers of
 bench/staged_customers.sql, timed as part of it), then the reference's file, statement by statement. It
 reads the raw tables of the warehouse file, ATTACHed read-only as `warehouse` (so it must run while no
@@ -33,10 +34,25 @@ REFERENCES = {
     "core_lifecycle": "customer x month: spine, completed orders, rolling windows, running counts, median gap",
     "staged_customers": "preparation: the staged customers the orders query joins to",
     "staging_orders": "one query with the checks of base_crm__orders",
+    "staging_customers": "one query with the checks of base_crm__customers",
+    "staging_calls": "one query with the checks of base_crm__calls",
+    "staging_complaints": "one query with the checks of base_crm__complaints",
 }
 # name -> the references whose tables it reads, run first in the same process (and timed with it); the
-# staging orders reference reads the staged customers the "staged_customers" reference left in the scratch
+# staging orders, calls and complaints references read the staged customers the "staged_customers"
+# reference left in the scratch (the base models, too, read customers that are already staged)
 PREREQUISITES = {"core_lifecycle": ("staged_customers",)}
+HMAC_BLOCK_BYTES = 64  # SHA-256's block size (RFC 2104)
+
+
+def pii_hmac_macro(salt: str) -> str:
+    """`pii_hmac(t)`: HMAC-SHA256 of a text keyed with the salt, lower-case hex (as the models hash PII)."""
+    key = salt.encode("utf-8").ljust(HMAC_BLOCK_BYTES, b"\0")
+    inner, outer = (bytes(byte ^ pad for byte in key).hex() for pad in (0x36, 0x5C))
+    return (
+        "create or replace temp macro pii_hmac(t) as "
+        f"sha256(unhex('{outer}') || unhex(sha256(unhex('{inner}') || encode(t))))"
+    )
 
 
 def connect_scratch(warehouse: Path, scratch: Path) -> duckdb.DuckDBPyConnection:
@@ -63,7 +79,7 @@ def run_reference(name: str, warehouse: Path, scratch: Path) -> dict[str, object
     con = connect_scratch(warehouse, scratch)
     try:
         start = time.perf_counter()
-        for text in (MACROS.read_text(), *prerequisites, sql):
+        for text in (MACROS.read_text(), pii_hmac_macro(load_settings().pii_salt), *prerequisites, sql):
             for statement in duckdb.extract_statements(text):
                 con.execute(statement)
         seconds = time.perf_counter() - start
