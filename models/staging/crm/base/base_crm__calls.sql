@@ -58,8 +58,8 @@ renamed as (
         {{ staging_text('agent_id') }} as agent_id,
         {{ staging_text('campaign_id') }} as campaign_id,
 
-        -- PII: keyed hash and masked form only (DOMAIN.md §3)
-        {{ pii_hmac('normalized_phone') }} as phone_hash,
+        -- PII: keyed hash (in final) and masked form only (DOMAIN.md §3)
+        normalized_phone,
         {{ mask_phone('normalized_phone') }} as phone_masked,
 
         -- categories
@@ -154,7 +154,36 @@ judged as (
 final as (
 
     select
-        *,
+        call_id,
+        customer_id,
+        agent_id,
+        campaign_id,
+        -- hashed last: the version window sorts the short phone number, not its 64-character hash
+        {{ pii_hmac('normalized_phone') }} as phone_hash,
+        phone_masked,
+        direction,
+        purpose,
+        outcome,
+        duration_seconds_text,
+        duration_seconds,
+        satisfaction_score_text,
+        satisfaction_score,
+        started_at_text,
+        started_at,
+        updated_at_text,
+        updated_at,
+        _raw_row_id,
+        _file_name,
+        _file_row_number,
+        _file_sha256,
+        _loaded_at,
+        loaded_at_business,
+        pre_version_reason,
+        version_rank,
+        current_updated_at,
+        known_customer_id,
+        customer_created_at,
+        rejection_reason,
         {{ staging_row_disposition() }} as row_disposition,
         coalesce(call_id, '') as record_id,
         case when rejection_reason is not null then {{ staging_record_preview([
