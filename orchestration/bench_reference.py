@@ -32,7 +32,7 @@ MACROS = SQL_DIR / "macros.sql"
 # name -> what it stands for; each is bench/<name>.sql
 REFERENCES = {
     "core_lifecycle": "customer x month: spine, completed orders, rolling windows, running counts, median gap",
-    "staged_customers": "preparation: the staged customers the orders query joins to",
+    "staged_customers": "preparation: the staged customers the orders, calls and complaints queries join to",
     "staging_orders": "one query with the checks of base_crm__orders",
     "staging_customers": "one query with the checks of base_crm__customers",
     "staging_calls": "one query with the checks of base_crm__calls",
