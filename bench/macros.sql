@@ -46,3 +46,17 @@ create or replace temp macro masked_email(t) as
 
 -- pii_hmac(t), HMAC-SHA256 keyed with the salt, is defined by orchestration/bench_reference.py from the
 -- settings' salt (the key must not be written in a file)
+
+-- the load time (UTC) in business-local time, what "in the future" is judged against
+create or replace temp macro business_loaded_at(t) as (t at time zone 'UTC') at time zone 'Asia/Shanghai';
+
+-- an older version "has the same updated_at" as the current one when both are equal or both missing
+create or replace temp macro same_updated_at(a, b) as (a = b or (a is null and b is null));
+
+-- a raw row's fate: rejected with a reason, superseded by a newer version of its id, or staged
+create or replace temp macro row_disposition(rejection_reason, version_rank) as
+    case
+        when rejection_reason is not null then 'rejected'
+        when version_rank > 1 then 'superseded'
+        else 'staged'
+    end;

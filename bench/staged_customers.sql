@@ -18,7 +18,7 @@ parsed as (
         business_time(text_value(closed_at)) as closed_at,
         text_value(updated_at) as updated_at_text,
         business_time(text_value(updated_at)) as updated_at,
-        (_loaded_at at time zone 'UTC') at time zone 'Asia/Shanghai' as loaded_at_business,
+        business_loaded_at(_loaded_at) as loaded_at_business,
         _file_name,
         _file_row_number
     from warehouse.raw.customers

@@ -29,7 +29,7 @@ parsed as (
         _file_row_number,
         _file_sha256,
         _loaded_at,
-        (_loaded_at at time zone 'UTC') at time zone 'Asia/Shanghai' as loaded_at_business
+        business_loaded_at(_loaded_at) as loaded_at_business
     from warehouse.raw.orders
 ),
 
@@ -64,7 +64,7 @@ judged as (
         *,
         case
             when pre_version_reason is not null then pre_version_reason
-            when version_rank > 1 and (updated_at = current_updated_at or (updated_at is null and current_updated_at is null))
+            when version_rank > 1 and same_updated_at(updated_at, current_updated_at)
                 then 'duplicate_id_same_updated_at'
             when version_rank > 1 then null
             when customer_id is null or ordered_at_text is null or status is null or gross_amount_text is null
@@ -87,11 +87,7 @@ judged as (
 
 select
     *,
-    case
-        when rejection_reason is not null then 'rejected'
-        when version_rank > 1 then 'superseded'
-        else 'staged'
-    end as row_disposition,
+    row_disposition(rejection_reason, version_rank) as row_disposition,
     coalesce(order_id, '') as record_id,
     case
         when rejection_reason is not null
