@@ -65,6 +65,14 @@ def months_in_history(reader: object) -> list[str]:
     return [str(month)[:10] for month in frame["month"]]
 
 
+def months_rewritten_daily(target: str, dbt_vars: dict) -> int:
+    """How many of the newest months an incremental build of the lifecycle fact rewrites for every customer:
+    on DuckDB and PostgreSQL the month of the last run's as-of date (and newer ones: a row depends only on its
+    customer's data up to its evaluation date, and changed customers are rewritten whole); on Spark, which
+    replaces whole month partitions, the last `lifecycle_lookback_months`."""
+    return int(dbt_vars.get("lifecycle_lookback_months", 1)) if target == "spark" else 1
+
+
 def months_written(present: list[str], already_materialized: set[str], lookback_months: int) -> list[str]:
     """The months an unpartitioned build wrote: the incremental model rewrites the last `lookback_months`
     months and any month it did not have (a full refresh: every month)."""

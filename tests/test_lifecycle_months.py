@@ -8,6 +8,7 @@ from orchestration.lifecycle_months import (
     DEFAULT_HISTORY_START,
     history_start,
     lifecycle_months,
+    months_rewritten_daily,
     months_written,
     record_months,
 )
@@ -20,6 +21,12 @@ def test_a_full_build_reports_new_months_and_the_rewritten_lookback() -> None:
     done = set(present[:4])
     assert months_written(present, done, 3) == ["2024-03-01", "2024-04-01", "2024-05-01"]  # daily run
     assert months_written(present, set(present), 0) == []
+
+
+def test_a_daily_run_rewrites_the_as_of_month_except_on_spark() -> None:
+    assert months_rewritten_daily("duckdb", {"lifecycle_lookback_months": 3}) == 1
+    assert months_rewritten_daily("postgres", {"lifecycle_lookback_months": 3}) == 1
+    assert months_rewritten_daily("spark", {"lifecycle_lookback_months": 3}) == 3
 
 
 def test_partitions_start_at_the_recorded_first_month(tmp_path: Path) -> None:

@@ -2,8 +2,9 @@
     with its stage after the dynamics (int_customer_stages_sequenced). as_of_month_only keeps the as-of
     month, filtered on each side before the join: a reader's filter on the joined view is applied after
     the join of every month (DuckDB does not push a join's filter through another join), which reads all
-    of the wide measures. -#}
-{% macro lifecycle_months(as_of_month_only=false) -%}
+    of the wide measures. rows_where (a predicate on customer_id and month_start_date, or none) filters
+    each side the same way: how the incremental lifecycle fact reads only the customer-months it rewrites. -#}
+{% macro lifecycle_months(as_of_month_only=false, rows_where=none) -%}
 with
 
 as_of_dates as (
@@ -14,13 +15,13 @@ as_of_dates as (
 
 measured as (
 
-    {{ lifecycle_months_rows('int_customer_months_measured', as_of_month_only) }}
+    {{ lifecycle_months_rows('int_customer_months_measured', as_of_month_only, rows_where) }}
 
 ),
 
 stages as (
 
-    {{ lifecycle_months_rows('int_customer_stages_sequenced', as_of_month_only) }}
+    {{ lifecycle_months_rows('int_customer_stages_sequenced', as_of_month_only, rows_where) }}
 
 ),
 
@@ -46,13 +47,17 @@ select * from final
 {%- endmacro %}
 
 
-{#- The rows of one input of lifecycle_months: all of them, or the as-of month's (a ref is read in its own
-    subquery: dbt run --empty renders a ref as an aliased subquery, which PostgreSQL rejects aliased again). -#}
-{% macro lifecycle_months_rows(model_name, as_of_month_only) -%}
+{#- The rows of one input of lifecycle_months: all of them, the as-of month's, or those rows_where keeps (a
+    ref is read in its own subquery: dbt run --empty renders a ref as an aliased subquery, which PostgreSQL
+    rejects aliased again). -#}
+{% macro lifecycle_months_rows(model_name, as_of_month_only, rows_where=none) -%}
     select model_rows.*
     from (select * from {{ ref(model_name) }}) as model_rows
     {%- if as_of_month_only %}
     inner join as_of_dates
         on model_rows.month_start_date = as_of_dates.as_of_month_start_date
+    {%- endif %}
+    {%- if rows_where is not none %}
+    where {{ rows_where }}
     {%- endif %}
 {%- endmacro %}

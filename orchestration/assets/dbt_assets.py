@@ -29,6 +29,7 @@ from orchestration.lifecycle_months import (
     backfill_vars,
     lifecycle_months,
     months_in_history,
+    months_rewritten_daily,
     months_written,
     record_months,
 )
@@ -155,7 +156,7 @@ def _lifecycle_months_materialized(
     written = months_written(
         [m for m in present if m in partitions],
         context.instance.get_materialized_partitions(lifecycle_key),
-        int(warehouse.vars().get("lifecycle_lookback_months", 0)),
+        months_rewritten_daily(settings.target, warehouse.vars()),
     )
     for month in written:
         yield dg.AssetMaterialization(

@@ -6,11 +6,13 @@
     which rows to (re)write:
       - full refresh: every month;
       - incremental on DuckDB and PostgreSQL: every month of the customers whose inputs changed since
-        the last run (late data, however old: macros/incremental/customer_months.sql), and every
-        customer's last var lifecycle_lookback_months months up to the as-of month of the last run,
-        and any newer ones (a row depends only on its customer's data up to its evaluation date);
-      - incremental on Spark: the lookback months and any newer ones, by month partition
-        (insert_overwrite; late data older than that: backfill);
+        the last run (late data, however old), and every customer's months from the as-of month of the
+        last run on, like every incremental customer-month model (macros/incremental/customer_months.sql:
+        a row depends only on its customer's data up to its evaluation date). The scope filters the
+        measures and the stages before they are joined (macros/lifecycle/lifecycle_months.sql), so a
+        daily run reads about one month per customer, not every month;
+      - incremental on Spark: the last var lifecycle_lookback_months months and any newer ones, by month
+        partition (insert_overwrite; late data older than that: backfill);
       - backfill (vars lifecycle_backfill_start_month / _end_month set): exactly those months.
     Months are replaced whole on a backfill and on Spark (delete+insert on the month, insert_overwrite
     of the month partition), so a rewritten month never keeps stale rows; the rows of a changed
@@ -28,21 +30,25 @@
     unique_key=(none if target.type == 'spark' or by_customer else 'month_start_date'),
     partition_by=(['month_start_date'] if target.type == 'spark' else none),
     file_format=('parquet' if target.type == 'spark' else none),
-    pre_hook=(
-        ["{{ delete_customer_months_in_scope(months_before=var('lifecycle_lookback_months') - 1) }}"]
-        if by_customer else []
-    ),
+    pre_hook=(["{{ delete_customer_months_in_scope() }}"] if by_customer else []),
     post_hook=(["{{ record_customer_months_watermark() }}"] if by_customer else []),
     on_schema_change='fail',
 ) }}
 
 -- depends_on: {{ ref('int_customer_change_stamps') }}
+-- depends_on: {{ ref('int_customer_months_measured') }}, {{ ref('int_customer_stages_sequenced') }}
+-- depends_on: {{ ref('int_as_of_dates') }}
 
 with
 
 stages as (
 
+    {#- the changed customers and the recent months, filtered on each side before the join -#}
+    {%- if by_customer and is_incremental() %}
+    select * from ({{ lifecycle_months(rows_where=customer_month_in_scope()) }}) as lifecycle_months
+    {%- else %}
     select * from {{ ref('int_customer_lifecycle_months') }}
+    {%- endif %}
 
 ),
 
@@ -61,9 +67,7 @@ stages_in_scope as (
     where
         month_start_date >= cast('{{ var("lifecycle_backfill_start_month") }}' as date)
         and month_start_date <= cast('{{ var("lifecycle_backfill_end_month") }}' as date)
-    {%- elif by_customer %}
-    where {{ customer_month_in_scope(months_before=var('lifecycle_lookback_months') - 1) }}
-    {%- else %}
+    {%- elif not by_customer %}
     where month_start_date > (
         select
             cast({{ dbt.dateadd('month', -var('lifecycle_lookback_months'), 'max(month_start_date)') }} as date)
