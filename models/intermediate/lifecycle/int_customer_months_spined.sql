@@ -48,14 +48,31 @@ customers_in_scope as (
 
 ),
 
-joined as (
+spine as (
 
+    -- the months in scope, before the activity is joined: the scope's customer predicate is a subquery,
+    -- which the warehouse would otherwise evaluate after joining every month's activity
     select
         customers_in_scope.customer_id,
         calendar_months.month_start_date,
         calendar_months.month_end_date,
         calendar_months.evaluation_date,
-        customers_in_scope.created_date,
+        customers_in_scope.created_date
+    from customers_in_scope
+    inner join calendar_months
+        on calendar_months.month_start_date >= customers_in_scope.created_month_start_date
+    where {{ customer_month_in_scope('customers_in_scope.customer_id', 'calendar_months.month_start_date') }}
+
+),
+
+joined as (
+
+    select
+        spine.customer_id,
+        spine.month_start_date,
+        spine.month_end_date,
+        spine.evaluation_date,
+        spine.created_date,
         coalesce(activity.completed_orders, 0) as completed_orders,
         coalesce(activity.purchase_days, 0) as purchase_days,
         coalesce(activity.returned_orders, 0) as returned_orders,
@@ -81,14 +98,11 @@ joined as (
         + coalesce(activity.complaint_satisfaction_score_sum, 0) as satisfaction_score_sum,
         coalesce(activity.call_satisfaction_responses, 0)
         + coalesce(activity.complaint_satisfaction_responses, 0) as satisfaction_responses
-    from customers_in_scope
-    inner join calendar_months
-        on calendar_months.month_start_date >= customers_in_scope.created_month_start_date
+    from spine
     left join activity
         on
-            customers_in_scope.customer_id = activity.customer_id
-            and calendar_months.month_start_date = activity.month_start_date
-    where {{ customer_month_in_scope('customers_in_scope.customer_id', 'calendar_months.month_start_date') }}
+            spine.customer_id = activity.customer_id
+            and spine.month_start_date = activity.month_start_date
 
 ),
 

@@ -77,6 +77,9 @@ stored_states as (
             stored.customer_id = recomputed.customer_id
             and stored.month_start_date
             = cast({{ dbt.dateadd('month', -1, 'recomputed.first_month_start_date') }} as date)
+    -- implied by the join (only customers not replayed whole have a stored month left, the one before the
+    -- recent months), written as a literal bound so that the scan skips the older months
+    where stored.month_start_date >= {{ customer_months_recent_from(months_before=1) }}
 
 ),
 {%- endif %}

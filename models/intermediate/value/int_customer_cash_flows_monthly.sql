@@ -78,18 +78,21 @@ completed_orders as (
 -- base vs cross-sell: same category as the first completed order (a missing category is one category)
 completed_orders_categorised as (
     select
-        completed_orders.*,
+        orders_in_scope.*,
         (
-            completed_orders.product_category = acquisitions.first_product_category
-            or (completed_orders.product_category is null and acquisitions.first_product_category is null)
+            orders_in_scope.product_category = acquisitions.first_product_category
+            or (orders_in_scope.product_category is null and acquisitions.first_product_category is null)
         ) as is_first_category
-    from completed_orders
+    from (
+        -- only the events of the customer-months in scope (an event is never dated earlier than it
+        -- happened), filtered before the join: after it, the warehouse joins every order first
+        select * from completed_orders
+        where {{ customer_month_in_scope(
+            'customer_id', 'ordered_date', also_customers=replayed_customers
+        ) }}
+    ) as orders_in_scope
     inner join acquisitions
-        on completed_orders.customer_id = acquisitions.customer_id
-    -- only the events of the customer-months in scope (an event is never dated earlier than it happened)
-    where {{ customer_month_in_scope(
-        'completed_orders.customer_id', 'completed_orders.ordered_date', also_customers=replayed_customers
-    ) }}
+        on orders_in_scope.customer_id = acquisitions.customer_id
 ),
 
 -- base and cross-sell profit and price concessions of the customer's own completed orders
