@@ -19,11 +19,17 @@
 
 with
 
--- the events recomputed, and the months their lags and running count read
+-- the months the lags and running count of the recomputed events read: only of the customers with such
+-- an event (a full build: the customers who ever churned), so the windows sort no other customer's months
 customer_months as (
 
     select * from {{ ref('fct_customer_kpi_monthly') }}
-    where {{ customer_month_in_scope(months_before=lookback_months, also_months_from=tiers_history_from) }}
+    where
+        {{ customer_month_in_scope(months_before=lookback_months, also_months_from=tiers_history_from) }}
+        and customer_id in (
+            select customer_id from {{ ref('fct_customer_kpi_monthly') }}
+            where is_churned and {{ customer_month_in_scope(also_months_from=tiers_from) }}
+        )
 
 ),
 
@@ -71,12 +77,6 @@ activity as (
 complaints as (
 
     select * from {{ ref('stg_crm__complaints') }}
-
-),
-
-lifecycle_monthly as (
-
-    select * from {{ ref('fct_customer_lifecycle_monthly') }}
 
 ),
 
@@ -139,7 +139,9 @@ order_signals as (
         -- the stage engine's closure rule (closed, and no completed order after the closing day)
         lifecycle_monthly.is_account_closed
     from churn_events
-    inner join lifecycle_monthly
+    -- read where it is joined, not as a shared CTE: DuckDB materializes a CTE read twice (every month of
+    -- every customer) before either join could skip rows
+    inner join {{ ref('fct_customer_lifecycle_monthly') }} as lifecycle_monthly
         on
             churn_events.customer_id = lifecycle_monthly.customer_id
             and churn_events.month_start_date = lifecycle_monthly.month_start_date
@@ -213,7 +215,7 @@ overdue_signals as (
         ) as max_days_overdue_before_churn
 
     from churn_events
-    inner join lifecycle_monthly
+    inner join {{ ref('fct_customer_lifecycle_monthly') }} as lifecycle_monthly
         on
             churn_events.customer_id = lifecycle_monthly.customer_id
             and lifecycle_monthly.month_start_date >= churn_events.signal_window_start_date

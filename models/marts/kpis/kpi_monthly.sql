@@ -16,33 +16,25 @@
 
 with
 
-customer_months as (
-
-    select * from {{ ref('fct_customer_kpi_monthly') }}
-
-),
-
--- one copy of each customer-month per dimension, labelled with the customer's value in it
-customer_month_dimensions as (
-
-    {% for dimension_name, dimension_value in dimensions.items() %}
-    select
-        customer_months.*,
-        '{{ dimension_name }}' as dimension_name,
-        {{ dimension_value }} as dimension_value
-    from customer_months
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
-
-),
-
+-- one aggregate per dimension in one scan (grouping sets), not a union of one copy of every customer-month
+-- per dimension: the same groups, without copying 5 × the customer-months first
 aggregated as (
 
     select
         month_start_date,
         month_end_date,
-        dimension_name,
-        dimension_value,
+        case
+            {%- for dimension_name in dimensions if dimension_name != 'overall' %}
+            when grouping({{ dimensions[dimension_name] }}) = 0 then '{{ dimension_name }}'
+            {%- endfor %}
+            else 'overall'
+        end as dimension_name,
+        case
+            {%- for dimension_name in dimensions if dimension_name != 'overall' %}
+            when grouping({{ dimensions[dimension_name] }}) = 0 then {{ dimensions[dimension_name] }}
+            {%- endfor %}
+            else {{ dimensions['overall'] }}
+        end as dimension_value,
 
         -- growth accounting
         count(case when is_active then 1 end) as active_customers,
@@ -73,12 +65,13 @@ aggregated as (
         {{ whole_number_sum('outbound_sales_calls') }} as outbound_sales_calls,
         {{ whole_number_sum('converted_sales_calls') }} as converted_sales_calls
 
-    from customer_month_dimensions
-    group by
-        month_start_date,
-        month_end_date,
-        dimension_name,
-        dimension_value
+    from {{ ref('fct_customer_kpi_monthly') }}
+    group by grouping sets (
+        {%- for dimension_name, dimension_value in dimensions.items() %}
+        (month_start_date, month_end_date{% if dimension_name != 'overall' %}, {{ dimension_value }}{% endif %})
+        {%- if not loop.last %},{% endif %}
+        {%- endfor %}
+    )
 
 ),
 
