@@ -172,6 +172,43 @@ def steps(scale: float, landing: Path, generated: bool, excluded: str = "",
     ]
 
 
+# What a run leaves on disk per unit of scale, measured at scale 20 (docs/benchmarks.md, 2026-12-06): the
+# landing files 4.0 GB; for each measured warehouse (one per checkout and mode: the steps and the job each
+# build their own) the DuckDB file 13 GB and the published versions 5.4 GB; the reference scratch 2.9 GB.
+LANDING_GB_PER_SCALE = 0.20
+WAREHOUSE_GB_PER_SCALE = 0.92
+REFERENCE_GB_PER_SCALE = 0.15
+SPILL_MARGIN = 1.25  # DuckDB's temp files while the big sorts and joins spill
+
+
+def disk_needed_gb(scale: float, *, landing_exists: bool, mode: str, checkouts: int) -> float:
+    """About how much free disk a run needs (see the constants): the landing files unless they are already
+    generated, and for each checkout its warehouses (two in `both` mode) and its reference scratch."""
+    warehouses = 2 if mode == "both" else 1
+    per_checkout = warehouses * WAREHOUSE_GB_PER_SCALE + REFERENCE_GB_PER_SCALE
+    landing = 0.0 if landing_exists else LANDING_GB_PER_SCALE
+    return scale * (landing + checkouts * per_checkout) * SPILL_MARGIN
+
+
+def replaced_gb(root: Path) -> float:
+    """What an earlier run left under root that this one replaces (its warehouses, targets, scratch): free
+    space for this run. Landing folders are kept (generated data, or hard links to it)."""
+    total = 0
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = [name for name in subfolders if name != "landing"]
+        total += sum(os.lstat(os.path.join(folder, name)).st_size for name in files)
+    return total / 1e9
+
+
+def check_disk(scale: float, needed_gb: float, free_gb: float) -> None:
+    """Stop before generating anything when the disk cannot hold the run (it would fail hours in)."""
+    if free_gb < needed_gb:
+        raise SystemExit(
+            f"[bench] scale {scale:g} needs about {needed_gb:.0f} GB free under {BENCH_DIR}, and {free_gb:.0f} GB "
+            "are: free some space, run a smaller scale, or pass --skip-disk-check to try anyway"
+        )
+
+
 def prepare_landing(scale: float, landing: Path) -> StepResult:
     """Generate the data once; every measurement of the invocation reads the same landing folder."""
     if (landing / "orders").exists():
@@ -504,10 +541,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--before-after", choices=["lifecycle"],
                         help="run without the named work, then whole, on the same data, and compare")
     parser.add_argument("--results", type=Path, default=RESULTS, help="the Markdown file appended to")
+    parser.add_argument("--skip-disk-check", action="store_true", help="run even if the disk looks too small")
     args = parser.parse_args(argv)
     root = BENCH_DIR / f"scale-{args.scale:g}"
     landing = root / "landing"
     target = os.environ.get("CLM_TARGET", "duckdb")
+    if not args.skip_disk_check:
+        BENCH_DIR.mkdir(exist_ok=True)
+        # a baseline's warehouses stay beside this checkout's; the lifecycle comparison reuses one folder
+        checkouts = 2 if args.baseline_commit else 1
+        mode = "steps" if args.before_after else args.mode
+        needed = disk_needed_gb(args.scale, landing_exists=(landing / "orders").exists(), mode=mode,
+                                checkouts=checkouts)
+        check_disk(args.scale, needed, shutil.disk_usage(BENCH_DIR).free / 1e9 + replaced_gb(root))
     generated = prepare_landing(args.scale, landing)
     if args.before_after:
         before_after_lifecycle(args, root, landing, generated, target)

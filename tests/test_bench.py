@@ -16,6 +16,8 @@ import pytest
 from orchestration.bench import (
     LIFECYCLE_WORK,
     PROJECT_DIR,
+    check_disk,
+    disk_needed_gb,
     imported_package,
     job_run_results,
     job_steps,
@@ -23,6 +25,7 @@ from orchestration.bench import (
     link_landing,
     model_names,
     ratio_text,
+    replaced_gb,
     run_references,
     steps,
 )
@@ -368,3 +371,31 @@ def test_the_core_reference_counts_what_the_lifecycle_models_count(references) -
         assert differing in ([], [(2,)])
     finally:
         con.close()
+
+
+def test_the_disk_check_counts_the_landing_once_and_each_checkouts_warehouses() -> None:
+    one = disk_needed_gb(10, landing_exists=False, mode="job", checkouts=1)
+    assert disk_needed_gb(10, landing_exists=True, mode="job", checkouts=1) < one
+    # the steps and the job each build a warehouse; a baseline's stay beside this checkout's
+    assert disk_needed_gb(10, landing_exists=True, mode="both", checkouts=1) > disk_needed_gb(
+        10, landing_exists=True, mode="job", checkouts=1
+    )
+    twice = disk_needed_gb(10, landing_exists=True, mode="job", checkouts=2)
+    assert twice == pytest.approx(2 * disk_needed_gb(10, landing_exists=True, mode="job", checkouts=1))
+    assert disk_needed_gb(100, landing_exists=False, mode="job", checkouts=1) == pytest.approx(10 * one)
+
+
+def test_the_disk_check_stops_a_run_that_cannot_fit_before_it_starts() -> None:
+    check_disk(100, needed_gb=120.0, free_gb=130.0)
+    with pytest.raises(SystemExit, match="scale 100 needs about 120 GB free.*and 50 GB are"):
+        check_disk(100, needed_gb=120.0, free_gb=50.0)
+
+
+def test_an_earlier_runs_warehouse_counts_as_free_but_its_landing_does_not(tmp_path: Path) -> None:
+    (tmp_path / "landing" / "orders").mkdir(parents=True)
+    (tmp_path / "landing" / "orders" / "orders_2024-01-01.csv").write_bytes(b"x" * 3_000_000)
+    (tmp_path / "job" / "landing").mkdir(parents=True)
+    os.link(tmp_path / "landing" / "orders" / "orders_2024-01-01.csv", tmp_path / "job" / "landing" / "o.csv")
+    (tmp_path / "job" / "warehouse").mkdir(parents=True)
+    (tmp_path / "job" / "warehouse" / "clm.duckdb").write_bytes(b"x" * 2_000_000)
+    assert replaced_gb(tmp_path) == pytest.approx(0.002)

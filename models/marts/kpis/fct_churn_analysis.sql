@@ -27,8 +27,15 @@ customer_months as (
     where
         {{ customer_month_in_scope(months_before=lookback_months, also_months_from=tiers_history_from) }}
         and customer_id in (
-            select customer_id from {{ ref('fct_customer_kpi_monthly') }}
-            where is_churned and {{ customer_month_in_scope(also_months_from=tiers_from) }}
+            select churning.customer_id
+            from {{ ref('fct_customer_kpi_monthly') }} as churning
+            where
+                churning.is_churned
+                and {{ customer_month_in_scope(
+                    customer_column='churning.customer_id',
+                    month_column='churning.month_start_date',
+                    also_months_from=tiers_from,
+                ) }}
         )
 
 ),

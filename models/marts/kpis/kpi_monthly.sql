@@ -1,3 +1,5 @@
+-- sqlfluff:dialect:postgres
+-- (sqlfluff 3.4's duckdb dialect does not parse GROUPING SETS; DuckDB, PostgreSQL and Spark run them)
 -- Monthly KPIs (DOMAIN.md §8), one row per month × dimension value: overall and by acquisition channel,
 -- customer type, city and value tier. Counts are sums over fct_customer_kpi_monthly, so every dimension
 -- partitions the same customers and the growth-accounting identities hold in every row:
