@@ -19,24 +19,32 @@
 
 with
 
--- the months the lags and running count of the recomputed events read: only of the customers with such
--- an event (a full build: the customers who ever churned), so the windows sort no other customer's months
-customer_months as (
+-- the customers with a churn event to recompute (a full build: every customer who ever churned)
+churning_customers as (
+
+    select distinct customer_id
+    from {{ ref('fct_customer_kpi_monthly') }}
+    where
+        is_churned
+        and {{ customer_month_in_scope(also_months_from=tiers_from) }}
+
+),
+
+-- the months the lags and running count of the recomputed events read
+customer_months_in_scope as (
 
     select * from {{ ref('fct_customer_kpi_monthly') }}
-    where
-        {{ customer_month_in_scope(months_before=lookback_months, also_months_from=tiers_history_from) }}
-        and customer_id in (
-            select churning.customer_id
-            from {{ ref('fct_customer_kpi_monthly') }} as churning
-            where
-                churning.is_churned
-                and {{ customer_month_in_scope(
-                    customer_column='churning.customer_id',
-                    month_column='churning.month_start_date',
-                    also_months_from=tiers_from,
-                ) }}
-        )
+    where {{ customer_month_in_scope(months_before=lookback_months, also_months_from=tiers_history_from) }}
+
+),
+
+-- only those of customers with such an event, so the windows sort no other customer's months
+customer_months as (
+
+    select customer_months_in_scope.*
+    from customer_months_in_scope
+    inner join churning_customers
+        on customer_months_in_scope.customer_id = churning_customers.customer_id
 
 ),
 
@@ -84,6 +92,20 @@ activity as (
 complaints as (
 
     select * from {{ ref('stg_crm__complaints') }}
+
+),
+
+-- the lifecycle fact once per join, each CTE read once: DuckDB materializes a CTE read twice (every month
+-- of every customer) before either join could skip rows
+lifecycle_at_churn as (
+
+    select * from {{ ref('fct_customer_lifecycle_monthly') }}
+
+),
+
+lifecycle_before_churn as (
+
+    select * from {{ ref('fct_customer_lifecycle_monthly') }}
 
 ),
 
@@ -146,9 +168,7 @@ order_signals as (
         -- the stage engine's closure rule (closed, and no completed order after the closing day)
         lifecycle_monthly.is_account_closed
     from churn_events
-    -- read where it is joined, not as a shared CTE: DuckDB materializes a CTE read twice (every month of
-    -- every customer) before either join could skip rows
-    inner join {{ ref('fct_customer_lifecycle_monthly') }} as lifecycle_monthly
+    inner join lifecycle_at_churn as lifecycle_monthly
         on
             churn_events.customer_id = lifecycle_monthly.customer_id
             and churn_events.month_start_date = lifecycle_monthly.month_start_date
@@ -222,7 +242,7 @@ overdue_signals as (
         ) as max_days_overdue_before_churn
 
     from churn_events
-    inner join {{ ref('fct_customer_lifecycle_monthly') }} as lifecycle_monthly
+    inner join lifecycle_before_churn as lifecycle_monthly
         on
             churn_events.customer_id = lifecycle_monthly.customer_id
             and lifecycle_monthly.month_start_date >= churn_events.signal_window_start_date
