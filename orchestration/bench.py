@@ -209,9 +209,14 @@ def check_disk(scale: float, needed_gb: float, free_gb: float) -> None:
         )
 
 
+def landing_generated(landing: Path) -> bool:
+    """Whether an earlier invocation generated this landing folder (it is reused, not generated again)."""
+    return (landing / "orders").exists()
+
+
 def prepare_landing(scale: float, landing: Path) -> StepResult:
     """Generate the data once; every measurement of the invocation reads the same landing folder."""
-    if (landing / "orders").exists():
+    if landing_generated(landing):
         return StepResult("generate", 0.0, 0.0, "reused")
     return _run("generate", generate_command(scale, landing), dict(os.environ), f"scale {scale:g}, seed 42")
 
@@ -551,7 +556,7 @@ def main(argv: list[str] | None = None) -> None:
         # a baseline's warehouses stay beside this checkout's; the lifecycle comparison reuses one folder
         checkouts = 2 if args.baseline_commit else 1
         mode = "steps" if args.before_after else args.mode
-        needed = disk_needed_gb(args.scale, landing_exists=(landing / "orders").exists(), mode=mode,
+        needed = disk_needed_gb(args.scale, landing_exists=landing_generated(landing), mode=mode,
                                 checkouts=checkouts)
         check_disk(args.scale, needed, shutil.disk_usage(BENCH_DIR).free / 1e9 + replaced_gb(root))
     generated = prepare_landing(args.scale, landing)

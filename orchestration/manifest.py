@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -52,14 +53,39 @@ def load_manifest(env: dict[str, str] | None = None) -> dict[str, Any]:
         return json.load(handle)
 
 
-def build_manifest(env: dict[str, str] | None = None) -> Path:
-    """Run `dbt parse` and return the manifest's path; raises with dbt's output when parsing fails."""
+@dataclass
+class ManifestBuild:
+    """A `dbt parse` started in the background (`start_manifest_build`), finished by `wait`."""
+
+    process: subprocess.Popen[str]
+    env: dict[str, str]
+
+    def wait(self) -> Path:
+        """The manifest's path once dbt has parsed; raises with dbt's output when parsing failed."""
+        stdout, stderr = self.process.communicate()
+        if self.process.returncode != 0:
+            raise RuntimeError(f"dbt parse failed:\n{stdout[-4000:]}\n{stderr[-2000:]}")
+        return manifest_path(self.env)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.communicate()
+
+
+def start_manifest_build(env: dict[str, str] | None = None) -> ManifestBuild:
+    """Start `dbt parse`: a caller can do other work, such as importing Dagster, while dbt parses."""
     env = dict(os.environ if env is None else env)
     command = [dbt_executable(), "parse", "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
-    proc = subprocess.run(command, env=env, cwd=PROJECT_DIR, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise RuntimeError(f"dbt parse failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-2000:]}")
-    return manifest_path(env)
+    process = subprocess.Popen(
+        command, env=env, cwd=PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    return ManifestBuild(process, env)
+
+
+def build_manifest(env: dict[str, str] | None = None) -> Path:
+    """Run `dbt parse` and return the manifest's path; raises with dbt's output when parsing fails."""
+    return start_manifest_build(env).wait()
 
 
 def main() -> int:
