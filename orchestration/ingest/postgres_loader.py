@@ -126,5 +126,7 @@ class PostgresWarehouse:
                     f"insert into raw.{LEDGER_TABLE} ({ledger_names}) values %s",
                     [row.as_row() for row in ledger_rows],
                 )
+                # statistics for the planner of the staging models (macros/analyze_for_planner.sql)
+                cur.execute(f"analyze raw.{staged.table}")
         finally:
             export.unlink(missing_ok=True)
