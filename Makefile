@@ -28,14 +28,18 @@ help:
 	@echo "make docs       the dbt docs site on http://127.0.0.1:8080"
 
 # The environment comes from the committed lock file (uv.lock); uv itself is installed with pip if missing.
-$(VENV)/.synced: uv.lock pyproject.toml
+# Its bytecode is compiled once here: where PYTHONDONTWRITEBYTECODE is set, Python never writes it, and every
+# process (each dbt invocation, Dagster, the test workers) would compile the packages it imports again
+# (docs/DECISIONS.md). The stamp's name says so: an environment synced before without bytecode is synced again.
+SYNCED := $(VENV)/.synced-with-bytecode
+$(SYNCED): uv.lock pyproject.toml
 	@echo "setting up the Python environment in $(VENV) from uv.lock"
 	@if [ -z "$(UV)" ]; then python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore uv 2>&1 \
 		| grep -v "is ignored: it is neither a file nor a directory" || true; fi
-	@uv sync --quiet --frozen --extra dev --extra spark --python 3.11
+	@uv sync --quiet --frozen --compile-bytecode --extra dev --extra spark --python 3.11
 	@touch $@
 
-install: $(VENV)/.synced
+install: $(SYNCED)
 
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 	@mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $@
