@@ -148,6 +148,7 @@ def _measurement(label: str, job_seconds: float) -> Measurement:
             StepResult("dbt run staging", 6.0, 400.0),
             StepResult("main job", job_seconds, 800.0, "", "job"),
             StepResult("main job, next day (incremental)", job_seconds / 20, 700.0, "", "job"),
+            StepResult("main job, later the same day (incremental)", job_seconds / 50, 600.0, "", "job"),
         ],
         models=[ModelTime(f"model_{i}", float(i), "dbt run staging") for i in range(12)]
         + [ModelTime("base_crm__orders", 2.0, "dbt run staging"), ModelTime("base_crm__calls", 1.0, "dbt run staging")],
@@ -159,8 +160,9 @@ def test_the_ratios_divide_the_job_by_the_core_reference_and_each_base_model_by_
     figures = ratios(_measurement("this run", 45.0))
     by_what = {what.split(" ")[0]: (value, bound) for what, value, bound in figures}
     assert [what.split(" ")[0] for what, _, _ in figures] == [
-        "main", "base_crm__orders", "base_crm__customers", "base_crm__calls", "base_crm__complaints", "main", "main"]
-    job, peak, day = (f for f in figures if f[0].startswith("main"))
+        "main", "base_crm__orders", "base_crm__customers", "base_crm__calls", "base_crm__complaints", "main", "main",
+        "main"]
+    job, peak, day, same_day = (f for f in figures if f[0].startswith("main"))
     assert "(wall)" in job[0] and job[1] == pytest.approx(4.5) and job[2] == "≤ 5"
     # the steps' execution_time (2.0 s) over the reference's SQL seconds (1.6 s), not its process wall
     assert by_what["base_crm__orders"] == (pytest.approx(1.25), "≤ 1.5")
@@ -171,6 +173,8 @@ def test_the_ratios_divide_the_job_by_the_core_reference_and_each_base_model_by_
     assert "peak" in peak[0] and peak[1] == pytest.approx(4.0)
     # the next day's incremental run over the full job of the same invocation
     assert "next day" in day[0] and day[1] == pytest.approx(0.05) and day[2] == "≤ 0.1"
+    # a file later that day: over the same full job, no bound
+    assert "same day" in same_day[0] and same_day[1] == pytest.approx(0.02) and same_day[2] == ""
     assert ratios(Measurement("nothing"))[0][1] is None
 
 
@@ -205,14 +209,15 @@ def test_the_job_steps_table_puts_the_full_builds_slowest_step_first_and_what_ra
     before.job_steps = [ModelTime("dbt_before_clv", 60.0, "job"), ModelTime("publish", 20.0, "job")]
     after.job_steps = [ModelTime("dbt_before_clv", 20.0, "job"), ModelTime("publish", 21.0, "job")]
     after.next_day_steps = [ModelTime("publish", 1.5, "job")]
+    after.same_day_steps = [ModelTime("publish", 0.5, "job")]
     lines = report_lines(["### header"], [before, after], "x")
-    table = lines[lines.index("| Dagster step | before full s | after full s | after next day s |"):]
+    table = lines[lines.index("| Dagster step | before full s | after full s | after next day s | after same day s |"):]
     # ordered by the after full build: publish (21 s) before dbt_before_clv (20 s); no next day before
     assert table[2:5] == [
-        "| publish | 20.00 | 21.00 | 1.50 |",
-        "| dbt_before_clv | 60.00 | 20.00 | – |",
-        # the job's wall time less its steps: 90 - 80, 45 - 41, 45 / 20 - 1.5
-        "| (outside the steps) | 10.00 | 4.00 | 0.75 |",
+        "| publish | 20.00 | 21.00 | 1.50 | 0.50 |",
+        "| dbt_before_clv | 60.00 | 20.00 | – | – |",
+        # the job's wall time less its steps: 90 - 80, 45 - 41, 45 / 20 - 1.5, 45 / 50 - 0.5
+        "| (outside the steps) | 10.00 | 4.00 | 0.75 | 0.40 |",
     ]
     assert not any(line.startswith("| Dagster step") for line in report_lines(["x"], [_measurement("a", 1)], "x"))
 
@@ -256,7 +261,10 @@ def test_the_main_job_gets_every_day_but_the_last_and_the_next_day_run_gets_the_
     assert link_landing(landing, days, "2024-03-02", only_day=False) == 3
     assert sorted(str(p.relative_to(days)) for p in days.rglob("*.csv")) == [
         "calls/calls_2024-02-29.csv", "marketing_spend/marketing_spend_2024-03.csv", "orders/orders_2024-03-01.csv"]
-    assert link_landing(landing, days, "2024-03-02", only_day=True) == 2
+    # the next day without its calls, then the calls later that day
+    assert link_landing(landing, days, "2024-03-02", only_day=True, tables=["orders"]) == 1
+    assert not (days / "calls" / "calls_2024-03-02.csv").exists()
+    assert link_landing(landing, days, "2024-03-02", only_day=True, tables=["calls"]) == 1
     assert sorted(str(p.relative_to(days)) for p in days.rglob("*.csv")) == sorted(files)
     # hard links: the same file, not a copy
     assert (days / files[1]).stat().st_ino == (landing / files[1]).stat().st_ino

@@ -344,6 +344,78 @@ def test_ten_days_incremental_equal_a_full_refresh(engine_env: dict[str, str], g
     assert fingerprinted == [(CHURN,), (KPIS,), (TIERS,)]
 
 
+def compiled_sql(env: dict[str, str], model: str) -> str:
+    """A model's select as dbt compiled it in its last run (target/compiled)."""
+    (path,) = Path(env["DBT_TARGET_PATH"]).glob(f"compiled/**/{model}.sql")
+    return path.read_text()
+
+
+def test_a_file_later_the_same_day_recomputes_only_its_customers(engine_env: dict[str, str], generated: Path) -> None:
+    """The as-of date is the last day with an order, so a file landing later the same day does not move it:
+    no customer's as-of month is evaluated on another day, and the customer-month models recompute the
+    customers the file changed and nothing else (no recent month in their SQL); every table still equals
+    a full refresh, row for row."""
+    env = engine_env
+    dbt = DbtRunner(env)
+    settings = load_settings(env)
+    ensure_raw_schema(settings)
+    crafted = Crafted(generated)
+    assert land_files(generated, settings.landing_dir, until=DAYS[2].isoformat()) > 0
+    ingest_all(settings)
+    dbt("seed")
+    dbt("run")
+    as_of_sql = "select as_of_date from intermediate.int_as_of_dates"
+    ((as_of,),) = fetch(env, as_of_sql)
+
+    # later that day: an order of that day, a call and a complaint of known customers, a closed account
+    evening = f"{as_of.isoformat()} 20:00:00"
+    complaint = read_rows(next((generated / "complaints").glob("*.csv")))[0]
+    day = as_of.isoformat()
+    same_day = {
+        f"orders/orders_{day}_same_day.csv": [
+            crafted.order(4, order_id="O990000009", ordered_at=evening, updated_at=evening, status="completed")
+        ],
+        f"calls/calls_{day}_same_day.csv": [
+            {**crafted.calls[1], "call_id": "K990000009", "started_at": evening, "updated_at": evening}
+        ],
+        f"complaints/complaints_{day}_same_day.csv": [
+            {
+                **complaint,
+                "complaint_id": "P990000009",
+                "customer_id": crafted.customers[5]["customer_id"],
+                "order_id": "",
+                "opened_at": evening,
+                "resolved_at": "",
+                "status": "open",
+                "updated_at": evening,
+            }
+        ],
+        f"customers/customers_{day}_same_day.csv": [crafted.customer(6, closed_at=evening, updated_at=evening)],
+    }
+    for name, rows in same_day.items():
+        write_rows(settings.landing_dir / name, rows)
+    ingest_all(settings)
+    dbt("run")
+    assert fetch(env, as_of_sql) == [(as_of,)]
+    closed = crafted.customer(6)["customer_id"]
+    assert fetch(env, f"select closed_date from staging.stg_crm__customers where customer_id = '{closed}'") == [
+        (as_of,)
+    ]
+    # the file's rows were staged (otherwise the equality below proves less than it claims)
+    assert staged(env, "orders", "order_id", "O990000009") == [("staged", None)]
+    assert staged(env, "calls", "call_id", "K990000009") == [("staged", None)]
+    assert staged(env, "complaints", "complaint_id", "P990000009") == [("staged", None)]
+    # no recent month in the SQL of a model that has them (the purchase days are by customer alone)
+    for model in set(CUSTOMER_MONTH_MODELS) - {"int_customer_purchase_days"}:
+        assert "9999-12-01" in compiled_sql(env, model), model
+
+    incremental = {relation: table_rows(env, relation) for relation in built_tables(env)}
+    dbt("run", "--full-refresh")
+    full = {relation: table_rows(env, relation) for relation in built_tables(env)}
+    different = [relation for relation in full if incremental[relation] != full[relation]]
+    assert different == [], different
+
+
 def test_a_rotated_pii_salt_stops_the_incremental_run_until_a_full_refresh(
     engine_env: dict[str, str], generated: Path
 ) -> None:

@@ -3,9 +3,12 @@
     c's own staged rows and on the as-of date, and only the as-of month is evaluated on the as-of date
     (closed months on their month end). So after a run, a row can change only if
       - c's inputs changed (int_customer_change_stamps: stamped after the model's last run), or
-      - m is on or after the month of the previous run's as-of date (that month is now closed, or is
-        still the as-of month evaluated on a later day; newer months appear for everyone), or
+      - the as-of date moved on and m is on or after the month of the previous run's as-of date (that
+        month is now closed, or is still the as-of month evaluated on a later day; newer months appear
+        for everyone), or
       - the as-of date moved back (var as_of_date): then every row.
+    A run on the same as-of date as the model's last run (a file that lands later the same day: the as-of
+    date is the last day with an order) recomputes the changed customers only.
     An incremental run deletes exactly those rows (pre-hook) and inserts them recomputed by the model's
     own SQL, filtered by the same predicate, so the table equals a full build row for row. After every
     run (full or incremental) a post-hook records what the model has taken in, the newest change stamp
@@ -71,7 +74,8 @@
 
 {#- The first month every customer recomputes (a date literal, read when the model runs): the month of the
     previous run's as-of date, months_before earlier; every month when there was no as-of date last time
-    or the as-of date moved back (var as_of_date). A literal, not a subquery, so that the warehouse
+    or the as-of date moved back (var as_of_date); no month (9999-12-01) when the as-of date has not moved
+    since the previous run, whatever months_before. A literal, not a subquery, so that the warehouse
     pushes the month filter into its scans (a scalar subquery is planned as a join above them). The
     pre-hook and the model's filter read the same recorded watermark: the post-hook records the next. -#}
 {% macro customer_months_recent_from(months_before=0) -%}
@@ -84,6 +88,8 @@
             cast(case
                 when watermarks.as_of_date is null or as_of_dates.as_of_date < watermarks.as_of_date
                     then cast('0001-01-01' as date)
+                when as_of_dates.as_of_date = watermarks.as_of_date
+                    then cast('9999-12-01' as date)
                 else cast({{ dbt.dateadd(
                     'month', -months_before, dbt.date_trunc('month', 'watermarks.as_of_date')
                 ) }} as date)
