@@ -220,9 +220,8 @@ def _step_columns(measurements: list[Measurement]) -> list[tuple[str, list[Model
 
 def job_steps_table(measurements: list[Measurement]) -> list[str]:
     """Every Dagster step of the main job, of its next day and of a file later that day (from the run's event
-    log), the slowest of the
-    last full build first, and what the job's wall time spent outside them (start-up, parsing the project,
-    the summary)."""
+    log), the slowest of the last full build first, and what the job's wall time spent outside them
+    (start-up, parsing the project, the summary)."""
     columns = _step_columns(measurements)
     if not columns:
         return []
