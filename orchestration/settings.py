@@ -76,6 +76,11 @@ class Settings:
         return self.warehouse_dir / "published"
 
     @property
+    def cache_dir(self) -> Path:
+        """What is costly to build and depends only on installed versions (the report's JavaScript)."""
+        return self.warehouse_dir / "cache"
+
+    @property
     def uses_dev_salt(self) -> bool:
         return self.pii_salt == DEV_PII_SALT
 

@@ -21,6 +21,7 @@ from orchestration.duckdb_connection import connect
 from orchestration.engines import engine_for
 from orchestration.lifecycle_report.data import REPORTED_MARTS, read_report_data
 from orchestration.lifecycle_report.page import render_page
+from orchestration.lifecycle_report.vega_bundle import vega_bundle
 from orchestration.settings import Settings
 
 REPORT_HTML = "lifecycle_report.html"
@@ -64,7 +65,7 @@ def render_lifecycle_report(settings: Settings, serving_file: Path, version: str
         connection.close()
     if business is None:
         return None
-    return render_page(data, business, _rejected_rows(settings), version)
+    return render_page(data, business, _rejected_rows(settings), version, vega_bundle(settings.cache_dir))
 
 
 def write_lifecycle_report(settings: Settings, page: str, version: str) -> None:

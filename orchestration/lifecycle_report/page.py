@@ -1,8 +1,9 @@
 """The lifecycle report as one self-contained HTML page: figures of the as-of month, then the charts.
 
-Vega, Vega-Lite and Vega-Embed are inlined (vl-convert's bundle) with every chart's data, so the page
-works from disk with no network. A chart that fails to render writes its error into #report-errors,
-and each chart's container gets data-rendered="true" once drawn (what the browser test reads)."""
+Vega, Vega-Lite and Vega-Embed are inlined (`vega_script`, vl-convert's bundle: vega_bundle.py) with every
+chart's data, so the page works from disk with no network. A chart that fails to render writes its error
+into #report-errors, and each chart's container gets data-rendered="true" once drawn (what the browser
+test reads)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from typing import Any
 
 import altair as alt
 import pandas as pd
-import vl_convert
 
 from orchestration.lifecycle_report import charts
 from orchestration.lifecycle_report.data import ReportData
@@ -128,7 +128,9 @@ def _sections(data: ReportData, rejected: list[dict[str, Any]]) -> list[tuple[st
     ]
 
 
-def render_page(data: ReportData, business: dict[str, Any], rejected: list[dict[str, Any]], version: str) -> str:
+def render_page(
+    data: ReportData, business: dict[str, Any], rejected: list[dict[str, Any]], version: str, vega_script: str
+) -> str:
     alt.data_transformers.disable_max_rows()  # every chart's data is already an aggregate
     stages = data.frames["stages_over_time"]
     labels = dict(zip(stages["stage_code"], stages["label_zh"] + " " + stages["label_en"], strict=False))
@@ -163,6 +165,6 @@ def render_page(data: ReportData, business: dict[str, Any], rejected: list[dict[
         f'<p class="subtitle">as-of month <span data-figure="as_of_month">{data.as_of_month}</span> · '
         f"published version {html.escape(version)}</p>"
         f'<div id="report-errors"></div><div class="tiles">{tile_html}</div>{section_html}'
-        f'<script type="module">{vl_convert.javascript_bundle()}</script>'
+        f'<script type="module">{vega_script}</script>'
         f'<script type="module">{embed}</script></body></html>\n'
     )
