@@ -1,16 +1,16 @@
 """Incremental days (docs/incremental.md), on DuckDB and PostgreSQL with real dbt and real files.
 
-An initial history is built, then ten days land one at a time, each followed by the incremental path
-(ingest of the new files, `dbt run` of the staging layer, the lifecycle fact, the cash flows, the tiers and
-the customer KPIs and the churn analysis without --full-refresh; those three are compared with a full rebuild
-every day). The days carry what makes incremental staging hard: a late order, a superseding version
-that turns a completed order into `returned`, a closed account, an order and a call for a customer whose
-record arrives two days later, a referral to a customer who arrives later, a customer whose newest
-version is rejected (so their orders lose their customer), an identical duplicate row, a file landed
-twice, the month boundary, a referred customer who changes referrer and then gets a late order (the
-referral gain of two customers whose own data did not change), and a late customer acquired into an old
-channel-month (the acquisition spend allocated to every other customer of it). At the end the whole
-project runs incrementally, then a full refresh runs on the same warehouse, and every table of staging,
+An initial history is built, then ten days land one at a time, each followed by the incremental path (ingest
+of the new files, `dbt run` of the staging layer, the lifecycle fact, the cash flows, the tiers, the customer
+KPIs, the churn analysis and the sales-call conversions without --full-refresh; the tiers, the KPIs and the
+churn analysis are compared with a full rebuild every day). The days carry what makes incremental staging
+hard: a late order, a superseding version that turns a completed order into `returned`, a closed account, an
+order and a call for a customer whose record arrives two days later, a referral to a customer who arrives
+later, a customer whose newest version is rejected (so their orders lose their customer), an identical
+duplicate row, a file landed twice, the month boundary, a referred customer who changes referrer and then gets
+a late order (the referral gain of two customers whose own data did not change), and a late customer acquired
+into an old channel-month (the acquisition spend allocated to every other customer of it). At the end the
+whole project runs incrementally, then a full refresh runs on the same warehouse, and every table of staging,
 intermediate and marts (the rejected rows included) is equal, row for row.
 """
 
@@ -40,9 +40,12 @@ CASH_FLOWS = "int_customer_cash_flows_monthly"
 TIERS = "fct_value_tiers_monthly"  # incremental by changed input month (macros/incremental/changed_months.sql)
 KPIS = "fct_customer_kpi_monthly"  # by changed customer, recent month and changed tier month
 CHURN = "fct_churn_analysis"  # the same, its lags continued from the months before
-DAILY_PATH = ["staging", f"+{FACT}", f"+{CASH_FLOWS}", f"+{CHURN}"]
+CONVERSIONS = "int_kpi_sales_call_conversions"  # by changed customer and calls whose window may be open
+DAILY_PATH = ["staging", f"+{FACT}", f"+{CASH_FLOWS}", f"+{CHURN}", f"+{CONVERSIONS}"]
 COMPARED_DAILY = (TIERS, KPIS, CHURN)  # they read months other customers' data changed (tiers rank everyone)
 CUSTOMER_MONTH_MODELS = (  # incremental by changed customer and recent month (macros/incremental/customer_months.sql)
+    "int_customer_acquisitions",
+    CONVERSIONS,
     "int_customer_activity_monthly",
     "int_calls_costed",
     "int_customer_purchase_days",
@@ -414,6 +417,48 @@ def test_a_file_later_the_same_day_recomputes_only_its_customers(engine_env: dic
     full = {relation: table_rows(env, relation) for relation in built_tables(env)}
     different = [relation for relation in full if incremental[relation] != full[relation]]
     assert different == [], different
+
+
+def test_an_as_of_date_set_back_then_forward_again_equals_a_full_refresh(
+    engine_env: dict[str, str], generated: Path
+) -> None:
+    """var as_of_date moves the as-of date without new rows: back (every row is recomputed), then forward
+    again over orders and calls loaded long before, which stamp no customer. The recent months of the
+    previous as-of date decide what changes: the customer months, the acquisitions of customers whose first
+    completed order lies between the two dates, the sales calls whose conversion window was open. After
+    each run every table equals a full refresh with the same as-of date, row for row."""
+    env = engine_env
+    dbt = DbtRunner(env)
+    settings = load_settings(env)
+    ensure_raw_schema(settings)
+    assert land_files(generated, settings.landing_dir, until=DAYS[6].isoformat()) > 0
+    ingest_all(settings)
+    dbt("seed")
+    dbt("run")
+    ((as_of,),) = fetch(env, "select as_of_date from intermediate.int_as_of_dates")
+    back = as_of - dt.timedelta(days=40)  # two months before: the as-of month and the one before it change
+    # the forward run proves something: customers first bought, and outbound sales calls' windows were open,
+    # between the two as-of dates
+    acquired_between = (
+        "select count(*) from intermediate.int_customer_acquisitions "
+        f"where acquisition_date > cast('{back.isoformat()}' as date)"
+    )
+    assert fetch(env, acquired_between)[0][0] > 0
+    open_windows = (
+        f"select count(*) from intermediate.{CONVERSIONS} "
+        f"where conversion_deadline_date > cast('{back.isoformat()}' as date) "
+        f"and started_date <= cast('{back.isoformat()}' as date)"
+    )
+    assert fetch(env, open_windows)[0][0] > 0
+
+    for as_of_vars in ({"as_of_date": back.isoformat()}, None):
+        dbt("run", vars=as_of_vars)
+        incremental = {relation: table_rows(env, relation) for relation in built_tables(env)}
+        dbt("run", "--full-refresh", vars=as_of_vars)
+        full = {relation: table_rows(env, relation) for relation in built_tables(env)}
+        different = [relation for relation in full if incremental[relation] != full[relation]]
+        assert different == [], (as_of_vars, different)
+    assert fetch(env, "select as_of_date from intermediate.int_as_of_dates") == [(as_of,)]
 
 
 def test_a_rotated_pii_salt_stops_the_incremental_run_until_a_full_refresh(

@@ -171,13 +171,37 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Pre-hook of a model whose rows depend on their customer's staged rows alone, not on the as-of date (the
-    purchase days): delete the changed customers' rows. -#}
-{% macro delete_customers_in_scope() -%}
+{#- Pre-hook of a model without a month whose rows depend on their customer's staged rows (the purchase
+    days), or also on the as-of date for the customers also_customers selects (the acquisitions): delete the
+    rows of the changed customers and of also_customers. -#}
+{% macro delete_customers_in_scope(also_customers=none) -%}
     {%- if is_incremental() -%}
         delete from {{ this }}
-        where {{ customer_whole_in_scope() }}
+        where {{ customer_whole_in_scope(also_customers=also_customers) }}
     {%- endif -%}
+{%- endmacro %}
+
+{#- The customers whose first completed order as of the as-of date can differ from the previous run's: those
+    whose first completed order is on or after the month of the previous run's as-of date (when the as-of
+    date moved on; every customer with a completed order when it moved back, none when it stayed). A
+    select for also_customers; its orders relation is stg_crm__orders, which the model refs. -#}
+{% macro customers_first_ordering_since_recent_months() -%}
+    {#- the recorded as-of date is read only by an incremental run that has one (customer_whole_in_scope
+        ignores this select otherwise) -#}
+    {%- if customer_months_rebuild() == 'changed' -%}
+        select customer_id
+        from {{ ref('stg_crm__orders') }}
+        where is_completed
+        group by customer_id
+        having min(ordered_date) >= {{ customer_months_recent_from() }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Whole months that cover var conversion_window_days (a month has at least 28 days), plus the month of
+    the previous as-of date itself: an outbound sales call's row can change on a later as-of date only while
+    its window is open, so the calls from that many months before the recorded as-of month on are recomputed. -#}
+{% macro conversion_window_months() -%}
+    {{ return((var('conversion_window_days') | int) // 28 + 1) }}
 {%- endmacro %}
 
 {#- Post-hook: record the newest change stamp and the as-of date the model now reflects. -#}

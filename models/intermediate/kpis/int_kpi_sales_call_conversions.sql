@@ -2,6 +2,18 @@
 -- same customer placed after the call and on or before the call date + var conversion_window_days
 -- (DOMAIN.md §8). Windows are counted in calendar days on business-local dates, which is portable
 -- (Spark's dateadd works on dates) and matches how the call centre reads "within 30 days".
+-- Incremental (docs/incremental.md): a call's row depends on the call, its customer's completed orders and
+-- the as-of date, which decides only the calls whose window reaches past the previous as-of date. So a run
+-- recomputes the calls of changed customers and every call from conversion_window_months() months before
+-- the month of the previous run's as-of date (macros/incremental/customer_months.sql), by start date.
+
+{{ config(**customer_month_model_config(
+    pre_hook="{{ delete_customer_months_in_scope(
+        months_before=conversion_window_months(), month_column='started_date'
+    ) }}"
+)) }}
+
+-- depends_on: {{ ref('int_customer_change_stamps') }}
 
 with
 
@@ -43,6 +55,11 @@ outbound_sales_calls as (
         -- an unknown caller cannot be matched to orders, so it is left out of the rate (docs/kpis.md)
         and calls.customer_id is not null
         and calls.started_date <= as_of_dates.as_of_date
+        and {{ customer_month_in_scope(
+            customer_column='calls.customer_id',
+            month_column='calls.started_date',
+            months_before=conversion_window_months(),
+        ) }}
 
 ),
 

@@ -1,14 +1,26 @@
 -- One row per customer record, prospects included. A customer is acquired by their first completed
 -- order (DOMAIN.md §6: month m = 0), as of int_as_of_dates; ties at the same instant go to the lowest
 -- order_id. The first order's category splits base profit from cross-sell profit (seed 003 二.1).
+-- Incremental (docs/incremental.md): a row depends on the customer's staged record and orders, and on the
+-- as-of date only until their first completed order is on or before it. So a run recomputes the changed
+-- customers and those whose first completed order is on or after the previous as-of month.
+
+{{ config(**customer_month_model_config(
+    pre_hook='{{ delete_customers_in_scope(also_customers=customers_first_ordering_since_recent_months()) }}'
+)) }}
+
+-- depends_on: {{ ref('int_customer_change_stamps') }}
+
 with
 
 customers as (
     select * from {{ ref('stg_crm__customers') }}
+    where {{ customer_whole_in_scope(also_customers=customers_first_ordering_since_recent_months()) }}
 ),
 
 orders as (
     select * from {{ ref('stg_crm__orders') }}
+    where {{ customer_whole_in_scope(also_customers=customers_first_ordering_since_recent_months()) }}
 ),
 
 as_of_dates as (
