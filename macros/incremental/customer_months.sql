@@ -184,16 +184,26 @@
 {#- The customers whose first completed order as of the as-of date can differ from the previous run's: those
     whose first completed order is on or after the month of the previous run's as-of date (when the as-of
     date moved on; every customer with a completed order when it moved back, none when it stayed). A
-    select for also_customers; its orders relation is stg_crm__orders, which the model refs. -#}
+    select for also_customers, in the model that refs stg_crm__orders and is `this`.
+    It reads the first orders the model stored instead of grouping every completed order: the customers with
+    a completed order on or after that month, less those stored as acquired before it. For a customer whose
+    orders did not change, the stored acquisition is before the month exactly when a completed order is;
+    a changed customer is in scope anyway. Read after the pre-hook's delete, the select can only add
+    customers the delete removed (changed ones or its own), so the hook and the model keep one scope. -#}
 {% macro customers_first_ordering_since_recent_months() -%}
     {#- the recorded as-of date is read only by an incremental run that has one (customer_whole_in_scope
         ignores this select otherwise) -#}
     {%- if customer_months_rebuild() == 'changed' -%}
+        {%- set recent_from = customer_months_recent_from() -%}
         select customer_id
         from {{ ref('stg_crm__orders') }}
-        where is_completed
-        group by customer_id
-        having min(ordered_date) >= {{ customer_months_recent_from() }}
+        where
+            is_completed
+            and ordered_date >= {{ recent_from }}
+            and customer_id not in (
+                select customer_id from {{ this }}
+                where acquisition_date < {{ recent_from }}
+            )
     {%- endif -%}
 {%- endmacro %}
 

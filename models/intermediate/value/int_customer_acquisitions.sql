@@ -11,16 +11,18 @@
 
 -- depends_on: {{ ref('int_customer_change_stamps') }}
 
+{% set first_ordering_since_recent = customers_first_ordering_since_recent_months() %}
+
 with
 
 customers as (
     select * from {{ ref('stg_crm__customers') }}
-    where {{ customer_whole_in_scope(also_customers=customers_first_ordering_since_recent_months()) }}
+    where {{ customer_whole_in_scope(also_customers=first_ordering_since_recent) }}
 ),
 
 orders as (
     select * from {{ ref('stg_crm__orders') }}
-    where {{ customer_whole_in_scope(also_customers=customers_first_ordering_since_recent_months()) }}
+    where {{ customer_whole_in_scope(also_customers=first_ordering_since_recent) }}
 ),
 
 as_of_dates as (
