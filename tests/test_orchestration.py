@@ -18,7 +18,7 @@ import pytest
 
 from orchestration.assets.clv_assets import HOLDOUT_TABLES
 from orchestration.assets.dbt_assets import dbt_asset_key, mart_models, published_marts, relation_docs
-from orchestration.assets.publish import PublishBlockedError, open_serving, publish_marts
+from orchestration.assets.publish import PUBLISH_PHASES, PublishBlockedError, open_serving, publish_marts
 from orchestration.checks import suites
 from orchestration.checks.results import blocking_failures
 from orchestration.checks.sql_validation import validate_in_warehouse
@@ -218,6 +218,14 @@ def test_full_run_materializes_everything_and_publishes(warehouse: dict[str, Any
     materialized = {e.asset_key for e in result.get_asset_materialization_events()}
     expected = {k for k in graph.get_all_asset_keys() if graph.get(k).is_materializable}
     assert expected - materialized == set()
+    # the publish reports where its time went: each phase, together within the step's own time
+    (publish,) = [e for e in result.get_asset_materialization_events() if e.asset_key == PUBLISH_KEY]
+    phases = publish.event_specific_data.materialization.metadata["seconds"].value
+    (step,) = [
+        s for s in warehouse["instance"].get_run_step_stats(result.run_id) if s.step_key == "serving__published_marts"
+    ]
+    assert tuple(phases) == PUBLISH_PHASES and all(seconds > 0 for seconds in phases.values())
+    assert sum(phases.values()) <= step.end_time - step.start_time
     checks = result.get_asset_check_evaluations()
     gx = [c for c in checks if c.check_name == "gx_suite"]
     assert gx and all(c.passed or c.severity == dg.AssetCheckSeverity.WARN for c in gx)

@@ -22,6 +22,9 @@ access limited to the published folder).
 
 import os
 import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -54,6 +57,23 @@ class PublishResult:
     serving_path: Path
     rows: dict[str, int] = field(default_factory=dict)
     serving: ServingWrite | None = None
+    seconds: dict[str, float] = field(default_factory=dict)  # wall time of each phase (PUBLISH_PHASES)
+
+    def timing(self) -> str:
+        return ", ".join(f"{phase} {seconds:.1f} s" for phase, seconds in self.seconds.items())
+
+
+# the phases of a publish, timed for the asset's metadata: where a run's publish time goes
+PUBLISH_PHASES = ("export", "serving_file", "report")
+
+
+@contextmanager
+def _timed(seconds: dict[str, float], phase: str) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        seconds[phase] = round(time.perf_counter() - started, 3)
 
 
 def _version_name() -> str:
@@ -108,13 +128,17 @@ def publish_marts(
     partial.mkdir()
     version_dir = versions_dir / version
     temporary = published / f".{SERVING_FILE}.{version}.tmp"
+    seconds: dict[str, float] = {}
     try:
-        rows = _export(settings, marts, partial, _current_version_dir(published))
+        with _timed(seconds, "export"):
+            rows = _export(settings, marts, partial, _current_version_dir(published))
         partial.rename(version_dir)
-        serving = write_serving_file(
-            settings, temporary, version_dir, list(rows), docs, version, current=published / SERVING_FILE
-        )
-        page = render_lifecycle_report(settings, temporary, version)  # from exactly what is published
+        with _timed(seconds, "serving_file"):
+            serving = write_serving_file(
+                settings, temporary, version_dir, list(rows), docs, version, current=published / SERVING_FILE
+            )
+        with _timed(seconds, "report"):
+            page = render_lifecycle_report(settings, temporary, version)  # from exactly what is published
         os.replace(temporary, published / SERVING_FILE)  # the atomic swap
     except BaseException:  # nothing of a failed version stays: CURRENT and the serving file are the old ones
         shutil.rmtree(partial, ignore_errors=True)
@@ -127,7 +151,7 @@ def publish_marts(
     if page is not None:
         write_lifecycle_report(settings, page, version)
     _prune(versions_dir, KEEP_VERSIONS)
-    return PublishResult(version, version_dir, published / SERVING_FILE, rows, serving)
+    return PublishResult(version, version_dir, published / SERVING_FILE, rows, serving, seconds)
 
 
 def open_serving(path: str | Path) -> Any:
@@ -161,7 +185,7 @@ def publish_asset(mart_keys: dict[str, dg.AssetKey], docs: Docs) -> dg.AssetsDef
             result = publish_marts(settings, sorted(mart_keys), docs=docs)
         except PublishBlockedError as error:
             raise dg.Failure(str(error), allow_retries=False) from error
-        context.log.info(f"published version {result.version} to {result.version_dir}")
+        context.log.info(f"published version {result.version} to {result.version_dir} ({result.timing()})")
         if result.serving is not None:
             context.log.info(f"serving file {result.serving.summary()}")
         return dg.MaterializeResult(
@@ -172,6 +196,7 @@ def publish_asset(mart_keys: dict[str, dg.AssetKey], docs: Docs) -> dg.AssetsDef
                 "marts": len(result.rows),
                 "rows": dg.MetadataValue.json(result.rows),
                 "serving_write": result.serving.summary() if result.serving else "",
+                "seconds": dg.MetadataValue.json(result.seconds),
                 "dq_results": dg.MetadataValue.path(str(settings.warehouse_dir / "dq" / "latest.json")),
             }
         )
