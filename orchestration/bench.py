@@ -63,6 +63,7 @@ from pathlib import Path
 
 from orchestration.bench_report import (
     CORE_REFERENCE,
+    JOB_STEP,
     MAIN_JOB,
     NEXT_DAY,
     SAME_DAY,
@@ -311,13 +312,24 @@ def job_run_results(target: Path, earlier: set[Path] | None = None) -> list[Mode
 
 
 def job_steps(home: Path) -> list[ModelTime]:
-    """The seconds of each step of the newest run of the Dagster instance at home, from its event log."""
+    """The seconds of each step of the newest run of the Dagster instance at home (step "job"), and of the
+    phases of that run's publish (step: the publish's step key), from its event log."""
     import dagster as dg
+
+    from orchestration.assets.publish import PUBLISHED_MARTS_KEY
 
     with dg.DagsterInstance.from_config(str(home)) as instance:
         runs = instance.get_runs(limit=1)
-        stats = instance.get_run_step_stats(runs[0].run_id) if runs else []
-    return [ModelTime(s.step_key, s.end_time - s.start_time, "job") for s in stats if s.start_time and s.end_time]
+        if not runs:
+            return []
+        stats = instance.get_run_step_stats(runs[0].run_id)
+        published = instance.get_latest_materialization_event(PUBLISHED_MARTS_KEY)
+    steps = [ModelTime(s.step_key, s.end_time - s.start_time, JOB_STEP) for s in stats if s.start_time and s.end_time]
+    if published is None or published.run_id != runs[0].run_id:
+        return steps  # this run published nothing
+    phases = published.asset_materialization.metadata["seconds"].value
+    step = PUBLISHED_MARTS_KEY.to_python_identifier()
+    return steps + [ModelTime(phase, seconds, step) for phase, seconds in phases.items()]
 
 
 def run_job(landing: Path, root: Path, project: Path = PROJECT_DIR, *, run: str = MAIN_JOB,

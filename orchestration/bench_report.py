@@ -19,6 +19,7 @@ STAGING_REFERENCES = {
 MAIN_JOB = "main job"
 NEXT_DAY = "main job, next day (incremental)"
 SAME_DAY = "main job, later the same day (incremental)"
+JOB_STEP = "job"  # the `step` of a Dagster step's time (ModelTime); a phase of a step has the step's key
 # the bounds the issue asks the figures to show
 JOB_BOUND = 5.0
 STAGING_BOUND = 1.5
@@ -136,6 +137,10 @@ def _seconds(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f}"
 
 
+def _cell(times: list[ModelTime], name: str) -> str:
+    return _seconds(sum(t.seconds for t in times if t.name == name) or None)
+
+
 def _total(m: Measurement) -> StepResult:
     steps = [r for r in m.steps() if r.name != "generate"]
     return StepResult("**pipeline steps total**", sum(r.seconds for r in steps),
@@ -202,19 +207,21 @@ def models_table(measurements: list[Measurement]) -> list[str]:
         f"| --- |{' ---: |' * len(columns)} --- |",
     ]
     for model in slowest(source):
-        cells = " | ".join(_seconds(sum(t.seconds for t in times if t.name == model.name) or None)
-                           for _, times in columns)
+        cells = " | ".join(_cell(times, model.name) for _, times in columns)
         lines.append(f"| {model.name} | {cells} | {model.step} |")
     return lines
 
 
-def _step_columns(measurements: list[Measurement]) -> list[tuple[str, list[ModelTime], StepResult | None]]:
+def _step_columns(
+    measurements: list[Measurement], step: str = JOB_STEP
+) -> list[tuple[str, list[ModelTime], StepResult | None]]:
+    """A column for each run that has times of `step` (JOB_STEP: the Dagster steps; a step's key: its phases)."""
     columns = []
     for m in measurements:
         prefix = f"{m.label} " if len(measurements) > 1 else ""
-        columns.append((f"{prefix}full s", m.job_steps, m.row(MAIN_JOB)))
-        columns.append((f"{prefix}next day s", m.next_day_steps, m.row(NEXT_DAY)))
-        columns.append((f"{prefix}same day s", m.same_day_steps, m.row(SAME_DAY)))
+        for title, times, row in (("full s", m.job_steps, MAIN_JOB), ("next day s", m.next_day_steps, NEXT_DAY),
+                                  ("same day s", m.same_day_steps, SAME_DAY)):
+            columns.append((prefix + title, [t for t in times if t.step == step], m.row(row)))
     return [column for column in columns if column[1]]
 
 
@@ -225,19 +232,43 @@ def job_steps_table(measurements: list[Measurement]) -> list[str]:
     columns = _step_columns(measurements)
     if not columns:
         return []
-    last_full = {t.name: t.seconds for t in measurements[-1].job_steps}
+    last_full = {t.name: t.seconds for t in measurements[-1].job_steps if t.step == JOB_STEP}
     names = sorted({t.name for _, times, _ in columns for t in times}, key=lambda n: (-last_full.get(n, 0.0), n))
-
-    def cell(times: list[ModelTime], name: str) -> str:
-        return _seconds(sum(t.seconds for t in times if t.name == name) or None)
 
     lines = [
         f"| Dagster step | {' | '.join(title for title, _, _ in columns)} |",
         f"| --- |{' ---: |' * len(columns)}",
-        *[f"| {name} | {' | '.join(cell(times, name) for _, times, _ in columns)} |" for name in names],
+        *[f"| {name} | {' | '.join(_cell(times, name) for _, times, _ in columns)} |" for name in names],
     ]
     outside = [_seconds(job.seconds - sum(t.seconds for t in times)) if job else "–" for _, times, job in columns]
     return [*lines, f"| (outside the steps) | {' | '.join(outside)} |"]
+
+
+def phased_steps(measurements: list[Measurement]) -> list[str]:
+    """The Dagster steps that reported the times of their phases (the publish)."""
+    runs = [times for m in measurements for times in (m.job_steps, m.next_day_steps, m.same_day_steps)]
+    return sorted({t.step for times in runs for t in times if t.step != JOB_STEP})
+
+
+def step_phases_table(measurements: list[Measurement], step: str) -> list[str]:
+    """The phases of one Dagster step in each run, in the order the step ran them, and what the step's time
+    spent outside them. A table of their own: as rows of the steps table they would count twice."""
+    columns = _step_columns(measurements, step)
+    if not columns:
+        return []
+    names = list(dict.fromkeys(t.name for _, times, _ in columns for t in times))
+    steps = {title: times for title, times, _ in _step_columns(measurements)}
+
+    def rest(title: str, phases: list[ModelTime]) -> str:
+        whole = [t.seconds for t in steps.get(title, []) if t.name == step]
+        return _seconds(whole[0] - sum(t.seconds for t in phases)) if whole else "–"
+
+    return [
+        f"| phase of {step} | {' | '.join(title for title, _, _ in columns)} |",
+        f"| --- |{' ---: |' * len(columns)}",
+        *[f"| {name} | {' | '.join(_cell(times, name) for _, times, _ in columns)} |" for name in names],
+        f"| (rest of the step) | {' | '.join(rest(title, times) for title, times, _ in columns)} |",
+    ]
 
 
 def report_lines(header: list[str], measurements: list[Measurement], description: str) -> list[str]:
@@ -251,6 +282,9 @@ def report_lines(header: list[str], measurements: list[Measurement], description
     if steps := job_steps_table(measurements):
         lines += ["Steps of the main job, its next day and a file later that day (Dagster's event log, seconds):",
                   "", *steps, ""]
+    for step in phased_steps(measurements):
+        lines += [f"Phases of {step} (the seconds in its materialization's metadata):", "",
+                  *step_phases_table(measurements, step), ""]
     last = measurements[-1]
     if last.next_day_models:
         lines += [f"Slowest {SLOWEST_MODELS} models of the next day's incremental run:", "",

@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from orchestration.assets.publish import PUBLISHED_MARTS_KEY
 from orchestration.bench import (
     LIFECYCLE_WORK,
     PROJECT_DIR,
@@ -222,6 +223,25 @@ def test_the_job_steps_table_puts_the_full_builds_slowest_step_first_and_what_ra
     assert not any(line.startswith("| Dagster step") for line in report_lines(["x"], [_measurement("a", 1)], "x"))
 
 
+def test_a_steps_phases_get_their_own_table_with_the_rest_of_the_steps_time() -> None:
+    m = _measurement("after", 45.0)
+    m.job_steps = [ModelTime("dbt_before_clv", 20.0, "job"), ModelTime("publish", 21.0, "job"),
+                   ModelTime("export", 8.0, "publish"), ModelTime("serving_file", 12.0, "publish")]
+    m.next_day_steps = [ModelTime("publish", 2.0, "job"), ModelTime("export", 1.0, "publish"),
+                        ModelTime("serving_file", 0.5, "publish")]
+    m.same_day_steps = [ModelTime("serving_file", 0.5, "publish")]  # its steps unknown
+    lines = report_lines(["### header"], [m], "x")
+    steps = lines[lines.index("| Dagster step | full s | next day s |"):]
+    # the phases are not steps: the job's time outside the steps is 45 - 41 and 45 / 20 - 2, as without them
+    assert steps[2:5] == ["| publish | 21.00 | 2.00 |", "| dbt_before_clv | 20.00 | – |",
+                          "| (outside the steps) | 4.00 | 0.25 |"]
+    phases = lines[lines.index("| phase of publish | full s | next day s | same day s |"):]
+    # in the order the step ran them; the rest is the step's time less its phases, unknown without the step
+    assert phases[2:5] == ["| export | 8.00 | 1.00 | – |", "| serving_file | 12.00 | 0.50 | 0.50 |",
+                           "| (rest of the step) | 1.00 | 0.50 | – |"]
+    assert not any(line.startswith("| phase of") for line in report_lines(["x"], [_measurement("a", 1)], "x"))
+
+
 def test_the_job_steps_come_from_the_dagster_instances_newest_run(tmp_path: Path) -> None:
     import time
 
@@ -240,12 +260,28 @@ def test_the_job_steps_come_from_the_dagster_instances_newest_run(tmp_path: Path
     def two_steps() -> None:
         quick(slow())
 
+    @dg.op
+    def publish(context) -> None:  # a string annotation of a local import does not resolve
+        phases = dg.MetadataValue.json({"export": 1.5, "serving_file": 2.5})
+        context.log_event(dg.AssetMaterialization(PUBLISHED_MARTS_KEY, metadata={"seconds": phases}))
+
+    @dg.job
+    def publishing() -> None:
+        publish()
+
     (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        publishing.execute_in_process(instance=instance)
         two_steps.execute_in_process(instance=instance)
         assert two_steps.execute_in_process(instance=instance).success
+    # the newest run published nothing: an earlier run's publish phases are not its own
     times = {t.name: t.seconds for t in job_steps(tmp_path)}
     assert set(times) == {"slow", "quick"} and times["slow"] >= 0.3 > times["quick"]
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        assert publishing.execute_in_process(instance=instance).success
+    step = PUBLISHED_MARTS_KEY.to_python_identifier()
+    assert [(t.name, t.seconds, t.step) for t in job_steps(tmp_path)] == [
+        ("publish", pytest.approx(0.0, abs=5.0), "job"), ("export", 1.5, step), ("serving_file", 2.5, step)]
     (tmp_path / "no_runs").mkdir()
     assert job_steps(tmp_path / "no_runs") == []
 

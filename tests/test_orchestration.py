@@ -18,7 +18,13 @@ import pytest
 
 from orchestration.assets.clv_assets import HOLDOUT_TABLES
 from orchestration.assets.dbt_assets import dbt_asset_key, mart_models, published_marts, relation_docs
-from orchestration.assets.publish import PUBLISH_PHASES, PublishBlockedError, open_serving, publish_marts
+from orchestration.assets.publish import (
+    PUBLISH_PHASES,
+    PUBLISHED_MARTS_KEY,
+    PublishBlockedError,
+    open_serving,
+    publish_marts,
+)
 from orchestration.checks import suites
 from orchestration.checks.results import blocking_failures
 from orchestration.checks.sql_validation import validate_in_warehouse
@@ -33,7 +39,6 @@ from orchestration.partitions import BACKFILL_JOB
 from orchestration.sensors import landed_files_sensor
 from orchestration.settings import load_settings
 
-PUBLISH_KEY = dg.AssetKey(["serving", "published_marts"])
 SCALE = 0.005
 START, END = "2025-01-01", "2026-06-30"
 
@@ -97,9 +102,9 @@ def test_asset_graph_connects_ingest_dbt_python_and_serving(warehouse: dict[str,
     assert predictions in graph.get(dbt_asset_key(manifest, "fct_customer_clv")).parent_keys
     # publish waits for every mart it publishes (the exposure's list), the report for publish
     published = {dbt_asset_key(manifest, m) for m in published_marts(manifest)}
-    assert published == {k for k in graph.get(PUBLISH_KEY).parent_keys if k.path[0] == "marts"}
+    assert published == {k for k in graph.get(PUBLISHED_MARTS_KEY).parent_keys if k.path[0] == "marts"}
     assert dbt_asset_key(manifest, "metricflow_time_spine") not in published
-    assert PUBLISH_KEY in graph.get(dg.AssetKey(["serving", "run_report"])).parent_keys
+    assert PUBLISHED_MARTS_KEY in graph.get(dg.AssetKey(["serving", "run_report"])).parent_keys
     # descriptions and column schemas come from the dbt docs
     clv_spec = graph.get(dbt_asset_key(manifest, "fct_customer_clv"))
     assert clv_spec.description
@@ -219,7 +224,7 @@ def test_full_run_materializes_everything_and_publishes(warehouse: dict[str, Any
     expected = {k for k in graph.get_all_asset_keys() if graph.get(k).is_materializable}
     assert expected - materialized == set()
     # the publish reports where its time went: each phase, together within the step's own time
-    (publish,) = [e for e in result.get_asset_materialization_events() if e.asset_key == PUBLISH_KEY]
+    (publish,) = [e for e in result.get_asset_materialization_events() if e.asset_key == PUBLISHED_MARTS_KEY]
     phases = publish.event_specific_data.materialization.metadata["seconds"].value
     (step,) = [
         s for s in warehouse["instance"].get_run_step_stats(result.run_id) if s.step_key == "serving__published_marts"
@@ -502,7 +507,7 @@ def test_a_failing_blocking_check_stops_publishing(warehouse: dict[str, Any], mo
     result = job.execute_in_process(instance=warehouse["instance"], raise_on_error=False)
     assert not result.success
     materialized = {e.asset_key for e in result.get_asset_materialization_events()}
-    assert PUBLISH_KEY not in materialized
+    assert PUBLISHED_MARTS_KEY not in materialized
     # what does not read the blocked mart was built (the CLV fit); what reads it was not (the KPI marts)
     assert dg.AssetKey(["python_models", "clv_customer_predictions"]) in materialized
     assert dbt_asset_key(warehouse["manifest"], "fct_customer_kpi_monthly") not in materialized

@@ -63,8 +63,10 @@ class PublishResult:
         return ", ".join(f"{phase} {seconds:.1f} s" for phase, seconds in self.seconds.items())
 
 
+PUBLISHED_MARTS_KEY = dg.AssetKey(["serving", "published_marts"])
 # the phases of a publish, timed for the asset's metadata: where a run's publish time goes
-PUBLISH_PHASES = ("export", "serving_file", "report")
+EXPORT_PHASE, SERVING_FILE_PHASE, REPORT_PHASE = "export", "serving_file", "report"
+PUBLISH_PHASES = (EXPORT_PHASE, SERVING_FILE_PHASE, REPORT_PHASE)
 
 
 @contextmanager
@@ -130,14 +132,14 @@ def publish_marts(
     temporary = published / f".{SERVING_FILE}.{version}.tmp"
     seconds: dict[str, float] = {}
     try:
-        with _timed(seconds, "export"):
+        with _timed(seconds, EXPORT_PHASE):
             rows = _export(settings, marts, partial, _current_version_dir(published))
         partial.rename(version_dir)
-        with _timed(seconds, "serving_file"):
+        with _timed(seconds, SERVING_FILE_PHASE):
             serving = write_serving_file(
                 settings, temporary, version_dir, list(rows), docs, version, current=published / SERVING_FILE
             )
-        with _timed(seconds, "report"):
+        with _timed(seconds, REPORT_PHASE):
             page = render_lifecycle_report(settings, temporary, version)  # from exactly what is published
         os.replace(temporary, published / SERVING_FILE)  # the atomic swap
     except BaseException:  # nothing of a failed version stays: CURRENT and the serving file are the old ones
@@ -171,7 +173,7 @@ def publish_asset(mart_keys: dict[str, dg.AssetKey], docs: Docs) -> dg.AssetsDef
     """Publishes the marts of mart_keys (the exposure's list), with their dbt descriptions."""
 
     @dg.asset(
-        key=dg.AssetKey(["serving", "published_marts"]),
+        key=PUBLISHED_MARTS_KEY,
         deps=list(mart_keys.values()),
         group_name="serving",
         description="The analyst marts as Parquet and a self-contained read-only DuckDB serving file (atomic swap).",

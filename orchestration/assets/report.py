@@ -9,6 +9,7 @@ from typing import Any
 import dagster as dg
 from dagster import AssetExecutionContext
 
+from orchestration.assets.publish import PUBLISHED_MARTS_KEY
 from orchestration.business_picture import business_picture, clv_holdout, rejected_rows_by_reason
 from orchestration.checks.results import read_latest
 from orchestration.engines import engine_for
@@ -137,7 +138,7 @@ def format_report(report: dict[str, Any], log_file: Path | None = None) -> str:
 def report_asset(marts: list[str]) -> dg.AssetsDefinition:
     @dg.asset(
         key=dg.AssetKey(["serving", "run_report"]),
-        deps=[dg.AssetKey(["serving", "published_marts"])],
+        deps=[PUBLISHED_MARTS_KEY],
         group_name="serving",
         description="Rows per mart, rejected rows per reason, the business picture and where everything is "
         "($CLM_WAREHOUSE_DIR/report.json).",

@@ -11,18 +11,20 @@
 
 -- depends_on: {{ ref('int_customer_change_stamps') }}
 
-{% set first_ordering_since_recent = customers_first_ordering_since_recent_months() %}
-
 with
 
 customers as (
     select * from {{ ref('stg_crm__customers') }}
-    where {{ customer_whole_in_scope(also_customers=first_ordering_since_recent) }}
+    where {{ customer_whole_in_scope(also_customers=customers_first_ordering_since_recent_months()) }}
 ),
 
+-- the orders of the customers in scope: the scope is evaluated once, in customers (which the warehouse
+-- materializes, as it is read twice); every order on a full build
 orders as (
     select * from {{ ref('stg_crm__orders') }}
-    where {{ customer_whole_in_scope(also_customers=first_ordering_since_recent) }}
+    {%- if customer_months_rebuild() == 'changed' %}
+    where customer_id in (select customer_id from customers)
+    {%- endif %}
 ),
 
 as_of_dates as (
