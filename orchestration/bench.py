@@ -316,7 +316,7 @@ def job_steps(home: Path) -> list[ModelTime]:
     phases of that run's publish (step: the publish's step key), from its event log."""
     import dagster as dg
 
-    from orchestration.assets.publish import PUBLISHED_MARTS_KEY
+    from orchestration.assets.publish import PUBLISH_PHASES, PUBLISHED_MARTS_KEY
 
     with dg.DagsterInstance.from_config(str(home)) as instance:
         runs = instance.get_runs(limit=1)
@@ -329,7 +329,8 @@ def job_steps(home: Path) -> list[ModelTime]:
         return steps  # this run published nothing
     phases = published.asset_materialization.metadata["seconds"].value
     step = PUBLISHED_MARTS_KEY.to_python_identifier()
-    return steps + [ModelTime(phase, seconds, step) for phase, seconds in phases.items()]
+    # in the order the publish runs them: the event log stores the JSON with its keys sorted
+    return steps + [ModelTime(phase, phases[phase], step) for phase in PUBLISH_PHASES if phase in phases]
 
 
 def run_job(landing: Path, root: Path, project: Path = PROJECT_DIR, *, run: str = MAIN_JOB,
