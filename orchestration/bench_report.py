@@ -60,6 +60,11 @@ class Measurement:
     next_day_steps: list[ModelTime] = field(default_factory=list)  # ... of its next day
     same_day_steps: list[ModelTime] = field(default_factory=list)  # ... of a file later that day
 
+    def job_runs(self) -> list[tuple[str, list[ModelTime], str]]:
+        """Each run of the main job: the title of its column, its Dagster times and the name of its row."""
+        return [("full s", self.job_steps, MAIN_JOB), ("next day s", self.next_day_steps, NEXT_DAY),
+                ("same day s", self.same_day_steps, SAME_DAY)]
+
     def row(self, name: str) -> StepResult | None:
         return next((r for r in self.rows if r.name == name), None)
 
@@ -219,8 +224,7 @@ def _step_columns(
     columns = []
     for m in measurements:
         prefix = f"{m.label} " if len(measurements) > 1 else ""
-        for title, times, row in (("full s", m.job_steps, MAIN_JOB), ("next day s", m.next_day_steps, NEXT_DAY),
-                                  ("same day s", m.same_day_steps, SAME_DAY)):
+        for title, times, row in m.job_runs():
             columns.append((prefix + title, [t for t in times if t.step == step], m.row(row)))
     return [column for column in columns if column[1]]
 
@@ -246,7 +250,7 @@ def job_steps_table(measurements: list[Measurement]) -> list[str]:
 
 def phased_steps(measurements: list[Measurement]) -> list[str]:
     """The Dagster steps that reported the times of their phases (the publish)."""
-    runs = [times for m in measurements for times in (m.job_steps, m.next_day_steps, m.same_day_steps)]
+    runs = [times for m in measurements for _, times, _ in m.job_runs()]
     return sorted({t.step for times in runs for t in times if t.step != JOB_STEP})
 
 
