@@ -26,6 +26,9 @@ def test_generic_tests_are_described_by_what_they_assert() -> None:
     assert "(tiering, value_tier)" in dbt_test_description(
         _generic("value_unique_combination", None, columns=["tiering", "value_tier"])
     )
+    scoped = dbt_test_description(_generic("value_unique_combination", None, columns=["a", "b"], in_run_scope=True))
+    assert scoped.startswith("no two rows share (a, b)") and "scope" in scoped
+    assert "scope" not in dbt_test_description(_generic("value_unique_combination", None, columns=["a"]))
     assert dbt_test_description(_generic("some_custom", "x", threshold=3)) == "x: dbt test some_custom (threshold=3)"
 
 

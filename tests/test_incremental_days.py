@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +26,7 @@ from typing import Any
 
 import pytest
 
+from orchestration.engines import engine_for
 from orchestration.ingest import ensure_raw_schema
 from orchestration.ingest.pipeline import ingest_all
 from orchestration.manifest import load_manifest
@@ -486,3 +488,76 @@ def test_a_rotated_pii_salt_stops_the_incremental_run_until_a_full_refresh(
     after = {table: fetch(env, hashes.format(table)) for table in before}
     assert all(len(after[table]) == len(before[table]) and after[table] != before[table] for table in before)
     rotated("run", *models)  # the next incremental run with the new salt goes through
+
+
+def test_the_uniqueness_tests_of_an_incremental_build_read_its_scope(
+    engine_env: dict[str, str], generated: Path
+) -> None:
+    """A duplicate key can only arise inside an incremental run's scope (macros/incremental/run_scopes.sql),
+    so a `dbt build` tests uniqueness there. The scope the run records is the customers stamped since the
+    model's last run and the month of the previous as-of date on. A duplicate planted outside it (a January
+    row of a customer the next day does not change) passes the scoped test of the build, and the same test
+    run on its own (another dbt invocation, no scope recorded) reads the whole table and finds it. A model
+    whose tests do not read its scope records none."""
+    env = engine_env
+    dbt = DbtRunner(env)
+    settings = load_settings(env)
+    ensure_raw_schema(settings)
+    assert land_files(generated, settings.landing_dir, until=DAYS[2].isoformat()) > 0
+    ingest_all(settings)
+    dbt("seed")
+    dbt("run")
+    model = "int_customer_activity_monthly"
+    ((watermark,),) = fetch(
+        env, f"select changed_through from intermediate.customer_month_watermarks where model_name = '{model}'"
+    )
+    ((previous_as_of,),) = fetch(env, "select as_of_date from intermediate.int_as_of_dates")
+    january = dt.date(2024, 1, 1)
+    first_of_january = f"select min(customer_id) from intermediate.{model} where month_start_date = '{january}'"
+    ((planted,),) = fetch(env, first_of_january)
+    engine_for(settings).execute(
+        [
+            f"insert into intermediate.{model} select * from intermediate.{model} "
+            f"where customer_id = '{planted}' and month_start_date = '{january}'"
+        ]
+    )
+
+    land_day(generated, settings.landing_dir, Crafted(generated), DAYS[3])
+    ingest_all(settings)
+    # the scoped uniqueness test passes: its duplicate lies outside; of the incremental models built, those
+    # with a scoped test record their scope, the spine (none) records nothing
+    dbt("build", "--select", "+int_customer_months_spined")
+    recorded_models = fetch(env, "select distinct model_name from intermediate.incremental_run_scopes")
+    assert sorted(recorded_models) == [(model,), ("int_customer_purchase_days",)]
+
+    scope = f"select customer_id, months_from from intermediate.incremental_run_scopes where model_name = '{model}'"
+    recorded = fetch(env, scope)
+    since = f"select customer_id from intermediate.int_customer_change_stamps where changed_at > '{watermark}'"
+    stamped = fetch(env, since)
+    assert {customer for customer, _ in recorded if customer} == {customer for (customer,) in stamped}
+    assert len(stamped) > 0
+    assert {month for _, month in recorded if month} == {previous_as_of.replace(day=1)}
+    assert planted not in {customer for customer, _ in recorded} and january < previous_as_of.replace(day=1)
+    assert [(status, "incremental_run_scopes" in sql) for status, _, sql in uniqueness_results(env, model)] == [
+        ("pass", True)
+    ]
+
+    alone = dbt("test", "--select", f"{model},test_name:value_unique_combination", check=False)
+    assert alone.returncode != 0, alone.stdout[-3000:]
+    assert [
+        (status, failures, "incremental_run_scopes" in sql) for status, failures, sql in uniqueness_results(env, model)
+    ] == [("fail", 1, False)]
+
+
+def last_run_results(env: dict[str, str]) -> list[dict[str, Any]]:
+    return json.loads((Path(env["DBT_TARGET_PATH"]) / "run_results.json").read_text())["results"]
+
+
+def uniqueness_results(env: dict[str, str], model: str) -> list[tuple[str, int | None, str]]:
+    """(status, failures, compiled SQL) of the model's value_unique_combination test in dbt's last invocation."""
+    prefix = f"test.customer_lifecycle.value_unique_combination_{model}_"
+    return [
+        (r["status"], r["failures"], r["compiled_code"])
+        for r in last_run_results(env)
+        if r["unique_id"].startswith(prefix)
+    ]

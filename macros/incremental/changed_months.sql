@@ -92,10 +92,13 @@
     {{ return("cast('" ~ first_month[:10] ~ "' as date)") }}
 {%- endmacro %}
 
-{#- Pre-hook: delete the months the run recomputes. -#}
+{#- Pre-hook: delete the months the run recomputes, and record them for the model's uniqueness test
+    (macros/incremental/run_scopes.sql). -#}
 {% macro delete_changed_months(input, columns) -%}
     {%- if is_incremental() -%}
-        delete from {{ this }} where month_start_date >= {{ changed_months_from(input, columns) }}
+        {%- set months_from = changed_months_from(input, columns) -%}
+        delete from {{ this }} where month_start_date >= {{ months_from }};
+        {{ record_run_scope(months_from=[months_from]) }}
     {%- endif -%}
 {%- endmacro %}
 

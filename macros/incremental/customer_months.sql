@@ -110,12 +110,30 @@
         1 = 1
     {%- else -%}
         {{ customer_column }} in (
-            {{ changed_customers() }}
-            {%- if also_customers is not none %}
-            union
-            {{ also_customers }}
-            {%- endif %}
+            {{ customers_in_scope(also_customers) }}
         )
+    {%- endif -%}
+{%- endmacro %}
+
+{#- A select of the customers an incremental run recomputes whole: the changed ones and also_customers. -#}
+{% macro customers_in_scope(also_customers=none) -%}
+    {{ changed_customers() }}
+    {%- if also_customers is not none %}
+    union
+    {{ also_customers }}
+    {%- endif %}
+{%- endmacro %}
+
+{#- Pre-hook statements after the delete: record the run's scope for the model's uniqueness test
+    (macros/incremental/run_scopes.sql); nothing when the run recomputes every row. -#}
+{% macro record_customer_months_scope(months_before=0, also_customers=none, also_months_from=none, by_month=true) -%}
+    {%- if customer_months_rebuild() == 'changed' -%}
+        {{ record_run_scope(
+            customers=customers_in_scope(also_customers),
+            months_from=([customer_months_recent_from(months_before), also_months_from] if by_month else []),
+        ) }}
+    {%- else -%}
+        {{ record_run_scope(recorded=false) }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -142,7 +160,7 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Pre-hook: delete the rows the run recomputes. -#}
+{#- Pre-hook: delete the rows the run recomputes, and record them (the scope). -#}
 {% macro delete_customer_months_in_scope(
     months_before=0, also_customers=none, also_months_from=none, month_column='month_start_date'
 ) -%}
@@ -151,7 +169,8 @@
         where {{ customer_month_in_scope(
             month_column=month_column, months_before=months_before, also_customers=also_customers,
             also_months_from=also_months_from
-        ) }}
+        ) }};
+        {{ record_customer_months_scope(months_before, also_customers, also_months_from) }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -177,7 +196,8 @@
 {% macro delete_customers_in_scope(also_customers=none) -%}
     {%- if is_incremental() -%}
         delete from {{ this }}
-        where {{ customer_whole_in_scope(also_customers=also_customers) }}
+        where {{ customer_whole_in_scope(also_customers=also_customers) }};
+        {{ record_customer_months_scope(also_customers=also_customers, by_month=false) }}
     {%- endif -%}
 {%- endmacro %}
 

@@ -35,7 +35,9 @@ def generic_test_description(name: str, kwargs: Mapping[str, Any], column: str |
     if name == "relationships":
         return f"every {column} exists as {kwargs.get('field')} in {_ref_name(kwargs.get('to'))}{where}"
     if name == "value_unique_combination":
-        return f"no two rows share ({_listed(kwargs.get('columns', []), 20)}) and none of them is null"
+        scoped = " (after an incremental run: in the rows of its scope, where a duplicate can arise)"
+        key = f"no two rows share ({_listed(kwargs.get('columns', []), 20)}) and none of them is null"
+        return key + (scoped if kwargs.get("in_run_scope") else "")
     arguments = ", ".join(f"{k}={v}" for k, v in kwargs.items() if k not in {"model", "column_name"})
     subject = f"{column}: " if column else ""
     return f"{subject}dbt test {name}" + (f" ({arguments})" if arguments else "")

@@ -19,7 +19,10 @@
     incremental_strategy='delete+insert',
     unique_key='customer_id',
     on_schema_change='fail',
-    post_hook='{{ create_customer_months_watermarks(this) }}',
+    post_hook=[
+        '{{ create_customer_months_watermarks(this) }}',
+        '{{ create_incremental_run_scopes(this.database) }}',
+    ],
 ) }}
 
 {%- set keyed_tables = [
