@@ -30,7 +30,7 @@ from orchestration.engines import engine_for
 from orchestration.ingest import ensure_raw_schema
 from orchestration.ingest.pipeline import ingest_all
 from orchestration.manifest import load_manifest
-from orchestration.settings import load_settings
+from orchestration.settings import Settings, load_settings
 from tests.support import DbtRunner
 from tests.support.lifecycle import FACT, fetch, generate_landing, land_files
 
@@ -230,6 +230,18 @@ def land_day(generated: Path, landing: Path, crafted: Crafted, day: dt.date) -> 
     return landed
 
 
+def built_until(env: dict[str, str], generated: Path, day: dt.date, *run_args: str) -> tuple[DbtRunner, Settings]:
+    """The warehouse of `env` after the generated files up to `day` landed, were loaded and `dbt run` built."""
+    dbt = DbtRunner(env)
+    settings = load_settings(env)
+    ensure_raw_schema(settings)
+    assert land_files(generated, settings.landing_dir, until=day.isoformat()) > 0
+    ingest_all(settings)
+    dbt("seed")
+    dbt("run", *run_args)
+    return dbt, settings
+
+
 # ---------------------------------------------------------------- reading the warehouse
 
 
@@ -260,14 +272,8 @@ def staged(env: dict[str, str], table: str, key: str, value: str) -> list[tuple[
 
 def test_ten_days_incremental_equal_a_full_refresh(engine_env: dict[str, str], generated: Path) -> None:
     env = engine_env
-    dbt = DbtRunner(env)
-    settings = load_settings(env)
-    ensure_raw_schema(settings)
+    dbt, settings = built_until(env, generated, FIRST_DAY, "--select", *DAILY_PATH)
     crafted = Crafted(generated)
-    assert land_files(generated, settings.landing_dir, until=FIRST_DAY.isoformat()) > 0
-    ingest_all(settings)
-    dbt("seed")
-    dbt("run", "--select", *DAILY_PATH)
 
     for day in DAYS:
         assert land_day(generated, settings.landing_dir, crafted, day) > 0
@@ -361,14 +367,8 @@ def test_a_file_later_the_same_day_recomputes_only_its_customers(engine_env: dic
     customers the file changed and nothing else (no recent month in their SQL); every table still equals
     a full refresh, row for row."""
     env = engine_env
-    dbt = DbtRunner(env)
-    settings = load_settings(env)
-    ensure_raw_schema(settings)
+    dbt, settings = built_until(env, generated, DAYS[2])
     crafted = Crafted(generated)
-    assert land_files(generated, settings.landing_dir, until=DAYS[2].isoformat()) > 0
-    ingest_all(settings)
-    dbt("seed")
-    dbt("run")
     as_of_sql = "select as_of_date from intermediate.int_as_of_dates"
     ((as_of,),) = fetch(env, as_of_sql)
 
@@ -430,13 +430,7 @@ def test_an_as_of_date_set_back_then_forward_again_equals_a_full_refresh(
     completed order lies between the two dates, the sales calls whose conversion window was open. After
     each run every table equals a full refresh with the same as-of date, row for row."""
     env = engine_env
-    dbt = DbtRunner(env)
-    settings = load_settings(env)
-    ensure_raw_schema(settings)
-    assert land_files(generated, settings.landing_dir, until=DAYS[6].isoformat()) > 0
-    ingest_all(settings)
-    dbt("seed")
-    dbt("run")
+    dbt, settings = built_until(env, generated, DAYS[6])
     ((as_of,),) = fetch(env, "select as_of_date from intermediate.int_as_of_dates")
     back = as_of - dt.timedelta(days=40)  # two months before: the as-of month and the one before it change
     # the forward run proves something: customers first bought, and outbound sales calls' windows were open,
@@ -500,13 +494,7 @@ def test_the_uniqueness_tests_of_an_incremental_build_read_its_scope(
     run on its own (another dbt invocation, no scope recorded) reads the whole table and finds it. A model
     whose tests do not read its scope records none."""
     env = engine_env
-    dbt = DbtRunner(env)
-    settings = load_settings(env)
-    ensure_raw_schema(settings)
-    assert land_files(generated, settings.landing_dir, until=DAYS[2].isoformat()) > 0
-    ingest_all(settings)
-    dbt("seed")
-    dbt("run")
+    dbt, settings = built_until(env, generated, DAYS[2])
     model = "int_customer_activity_monthly"
     ((watermark,),) = fetch(
         env, f"select changed_through from intermediate.customer_month_watermarks where model_name = '{model}'"
