@@ -12,10 +12,9 @@
     as tables (no delete there): the macros render nothing.
 -#}
 
-{#- The table of recorded input fingerprints, beside the customer-month watermarks (intermediate). -#}
+{#- The table of recorded input fingerprints (macros/incremental/bookkeeping.sql). -#}
 {% macro input_month_fingerprints() -%}
-    {%- set stamps = ref('int_customer_change_stamps') -%}
-    {{ return(api.Relation.create(database=stamps.database, schema=stamps.schema, identifier='input_month_fingerprints')) }}
+    {{ return(incremental_bookkeeping_table('input_month_fingerprints')) }}
 {%- endmacro %}
 
 {#- A 64-bit hash of a row's columns; only compared with itself on the same engine. -#}
@@ -102,16 +101,24 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Post-hook of every build: record the input's fingerprints the model now reflects. -#}
-{% macro record_input_month_fingerprints(input, columns) -%}
+{#- The fingerprints table, created if missing: by the change stamps' post-hook (before models run in
+    parallel) and by each recording. -#}
+{% macro create_input_month_fingerprints() -%}
     {%- if target.type != 'spark' -%}
-        {%- set fingerprints = input_month_fingerprints() -%}
-        create table if not exists {{ fingerprints }} (
+        create table if not exists {{ input_month_fingerprints() }} (
             model_name {{ dbt.type_string() }},
             month_start_date date,
             row_count {{ dbt.type_bigint() }},
             row_hash {{ dbt.type_string() }}
-        );
+        )
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Post-hook of every build: record the input's fingerprints the model now reflects. -#}
+{% macro record_input_month_fingerprints(input, columns) -%}
+    {%- if target.type != 'spark' -%}
+        {%- set fingerprints = input_month_fingerprints() -%}
+        {{ create_input_month_fingerprints() }};
         delete from {{ fingerprints }} where model_name = '{{ this.identifier }}';
         insert into {{ fingerprints }} (model_name, month_start_date, row_count, row_hash)
         select '{{ this.identifier }}', month_start_date, row_count, row_hash

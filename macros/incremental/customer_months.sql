@@ -17,11 +17,9 @@
     Spark rebuilds these models as tables: there is no delete there, and the macros render nothing.
 -#}
 
-{#- One table for every incremental customer-month model, beside the change stamps (intermediate): a mart
-    model records there too, so the marts schema holds only marts. -#}
-{% macro customer_months_watermarks(stamps=none) -%}
-    {%- set stamps = ref('int_customer_change_stamps') if stamps is none else stamps -%}
-    {{ return(api.Relation.create(database=stamps.database, schema=stamps.schema, identifier='customer_month_watermarks')) }}
+{#- One table for every incremental customer-month model, marts included (macros/incremental/bookkeeping.sql). -#}
+{% macro customer_months_watermarks() -%}
+    {{ return(incremental_bookkeeping_table('customer_month_watermarks')) }}
 {%- endmacro %}
 
 {#- The config of an incremental customer-month model: delete (pre-hook) and append the rows in
@@ -174,13 +172,11 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- The watermarks table, created if missing: by the change stamps' post-hook, before any incremental
-    customer-month model runs (two of them running at once on PostgreSQL would race to create it), and by
-    each model's own post-hook (a run that selects the model without the stamps). -#}
+{#- The watermarks table, created if missing (macros/incremental/bookkeeping.sql), typed like the stamps. -#}
 {% macro create_customer_months_watermarks(stamps=none) -%}
     {%- if target.type != 'spark' -%}
         {%- set stamps = ref('int_customer_change_stamps') if stamps is none else stamps -%}
-        create table if not exists {{ customer_months_watermarks(stamps) }} as
+        create table if not exists {{ customer_months_watermarks() }} as
         select
             cast('{{ this.identifier }}' as {{ dbt.type_string() }}) as model_name,
             changed_at as changed_through,

@@ -9,20 +9,15 @@
     invocation (a full build, a `dbt test` on its own, Spark) finds none recorded and tests the whole table.
 -#}
 
-{#- The table of recorded scopes, in the intermediate schema beside the watermarks. -#}
-{% macro incremental_run_scopes(database) -%}
-    {{ return(api.Relation.create(
-        database=database,
-        schema=generate_schema_name('intermediate', none) | trim,
-        identifier='incremental_run_scopes',
-    )) }}
+{#- The table of recorded scopes (macros/incremental/bookkeeping.sql). -#}
+{% macro incremental_run_scopes() -%}
+    {{ return(incremental_bookkeeping_table('incremental_run_scopes')) }}
 {%- endmacro %}
 
-{#- Created if missing: by the change stamps' post-hook, before incremental models run in parallel
-    (PostgreSQL fails one of two concurrent creates), and by each recording. -#}
-{% macro create_incremental_run_scopes(database) -%}
+{#- Created if missing (macros/incremental/bookkeeping.sql). -#}
+{% macro create_incremental_run_scopes() -%}
     {%- if target.type != 'spark' -%}
-        create table if not exists {{ incremental_run_scopes(database) }} (
+        create table if not exists {{ incremental_run_scopes() }} (
             model_name {{ dbt.type_string() }},
             invocation_id {{ dbt.type_string() }},
             customer_id {{ dbt.type_string() }},
@@ -51,9 +46,9 @@
     {%- if not run_scope_is_tested() -%}
         {{ return('') }}
     {%- endif -%}
-    {%- set scopes = incremental_run_scopes(this.database) -%}
+    {%- set scopes = incremental_run_scopes() -%}
     {%- set months = months_from | reject('none') | list -%}
-    {{ create_incremental_run_scopes(this.database) }};
+    {{ create_incremental_run_scopes() }};
     delete from {{ scopes }} where model_name = '{{ this.identifier }}'
     {%- if recorded %};
     insert into {{ scopes }} (model_name, invocation_id, customer_id, months_from)
@@ -76,7 +71,7 @@
     {%- if not execute or target.type == 'spark' -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set expected = incremental_run_scopes(model.database) -%}
+    {%- set expected = incremental_run_scopes() -%}
     {%- if adapter.get_relation(expected.database, expected.schema, expected.identifier) is none -%}
         {{ return(none) }}
     {%- endif -%}

@@ -19,10 +19,7 @@
     incremental_strategy='delete+insert',
     unique_key='customer_id',
     on_schema_change='fail',
-    post_hook=[
-        '{{ create_customer_months_watermarks(this) }}',
-        '{{ create_incremental_run_scopes(this.database) }}',
-    ],
+    post_hook='{{ create_incremental_bookkeeping(this) }}',
 ) }}
 
 {%- set keyed_tables = [
