@@ -3,11 +3,11 @@
     stamps: customer_month_watermarks (what each model has taken in), input_month_fingerprints (the input
     months each changed-months model last read) and incremental_run_scopes (what each run recomputed, for
     its key tests). One locator for all three, by name rather than by ref: a generic test must not ref a
-    model it does not depend on, and a model's hook finds them the same way.
+    model it does not depend on, and a model's hook finds them the same way. (Spark has no database: none.)
 -#}
 {% macro incremental_bookkeeping_table(identifier) -%}
     {{ return(api.Relation.create(
-        database=target.database,
+        database=target.get('database'),
         schema=generate_schema_name('intermediate', none) | trim,
         identifier=identifier,
     )) }}
