@@ -303,7 +303,7 @@ def run_pipeline(scale: float, landing: Path, root: Path, skip: list[str], exclu
 
 def job_run_results(target: Path, earlier: set[Path] | None = None) -> list[ModelTime]:
     """The models of every dbt build of a main job run: dagster-dbt gives each invocation its own folder
-    <DBT_TARGET_PATH>/<op>-<run id>-<uuid>/ (op: one of the four dbt steps, e.g. dbt_before_clv); the
+    <DBT_TARGET_PATH>/<op>-<run id>-<uuid>/ (op: one of the dbt steps, e.g. dbt_before_clv); the
     folders of earlier runs are left out."""
     models = []
     for path in sorted(set(target.glob("*/run_results.json")) - (earlier or set())):

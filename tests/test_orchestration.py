@@ -143,13 +143,13 @@ def test_every_dbt_test_runs_once_in_the_step_that_builds_its_last_parent(wareho
     evaluated = [e.asset_check_key for e in result.get_asset_check_evaluations()]
     assert len(evaluated) == len(set(evaluated)), "a check was evaluated twice"
     assert set(graph.asset_check_keys) - set(evaluated) == set()
-    # the test that reads the stage engine and a KPI mart runs with the KPI mart (four dbt steps)
+    # the test that reads the stage engine and a KPI mart runs with the KPI mart (three dbt steps)
     kpi_check = dg.AssetCheckKey(
         dbt_asset_key(warehouse["manifest"], "fct_customer_kpi_monthly"), "assert_kpi_churned_are_moves_into_churned"
     )
     assert kpi_check in evaluated
     steps = {e.step_key for e in result.all_events if e.step_key and e.step_key.startswith("dbt_")}
-    assert steps == {"dbt_before_clv", "dbt_lifecycle_fact", "dbt_lifecycle_marts", "dbt_after_clv"}
+    assert steps == {"dbt_before_clv", "dbt_lifecycle_marts", "dbt_after_clv"}
 
 
 def test_dbt_tests_are_checks_on_the_asset_they_test(warehouse: dict[str, Any]) -> None:

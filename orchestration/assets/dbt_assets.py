@@ -1,10 +1,11 @@
 """The dbt project as Dagster assets: seeds, models and snapshots, with dbt tests as asset checks.
 
-Four @dbt_assets over one manifest, so that only what reads the predictions waits for the Python CLV
-asset, and the partitioned lifecycle fact has a step of its own:
+Three @dbt_assets over one manifest, so that only what reads the predictions waits for the Python CLV
+asset, and no asset reads the partitioned lifecycle fact in the step that builds it:
 
-    dbt_before_clv        everything that neither reads the predictions nor the lifecycle fact
-    dbt_lifecycle_fact    fct_customer_lifecycle_monthly (partitioned by month: the backfill job)
+    dbt_before_clv        everything that reads neither the predictions nor the lifecycle fact, and the
+                          fact itself (fct_customer_lifecycle_monthly, partitioned by month: the backfill
+                          job runs this step for the fact alone)
     dbt_lifecycle_marts   what reads the lifecycle fact but not the predictions (KPIs, cohorts, churn)
     dbt_after_clv         everything downstream of the `python_models` source
 
@@ -36,7 +37,6 @@ from orchestration.lifecycle_months import (
 from orchestration.resources import WAREHOUSE_WRITER_POOL, WarehouseResource
 
 AFTER_CLV_SELECT = "source:python_models+"
-LIFECYCLE_READERS_SELECT = f"{LIFECYCLE_MODEL}+"
 # a test runs only once all its parents are built by this step or an earlier one (dagster-dbt reads
 # this variable as the project's default; a subset run that excludes checks still sets `empty`)
 INDIRECT_SELECTION = "buildable"
@@ -179,12 +179,24 @@ def _dbt_step(manifest: dict[str, Any], name: str, select: str, exclude: str | N
     return step
 
 
+def lifecycle_readers_select(manifest: dict[str, Any]) -> str:
+    """The dbt selection of everything downstream of the lifecycle fact, the fact itself excluded: each
+    model that reads it, with its descendants (dbt's `model+` includes the model, so not the fact's)."""
+    (fact_id,) = (key for key, node in manifest["nodes"].items() if node["name"] == LIFECYCLE_MODEL)
+    readers = sorted(
+        manifest["nodes"][child]["name"]
+        for child in manifest["child_map"][fact_id]
+        if manifest["nodes"].get(child, {}).get("resource_type") == "model"
+    )
+    return " ".join(f"{name}+" for name in readers)
+
+
 def dbt_assets_from(manifest: dict[str, Any]) -> list[dg.AssetsDefinition]:
-    """The four dbt asset definitions, in build order (see the module doc)."""
+    """The three dbt asset definitions, in build order (see the module doc)."""
+    readers = lifecycle_readers_select(manifest)
     return [
-        _dbt_step(manifest, "dbt_before_clv", "fqn:*", f"{AFTER_CLV_SELECT} {LIFECYCLE_READERS_SELECT}"),
-        _dbt_step(manifest, "dbt_lifecycle_fact", LIFECYCLE_MODEL, None),
-        _dbt_step(manifest, "dbt_lifecycle_marts", LIFECYCLE_READERS_SELECT, f"{LIFECYCLE_MODEL} {AFTER_CLV_SELECT}"),
+        _dbt_step(manifest, "dbt_before_clv", "fqn:*", f"{AFTER_CLV_SELECT} {readers}"),
+        _dbt_step(manifest, "dbt_lifecycle_marts", readers, AFTER_CLV_SELECT),
         _dbt_step(manifest, "dbt_after_clv", AFTER_CLV_SELECT, None),
     ]
 
