@@ -51,7 +51,7 @@ def test_the_staged_enum_columns_accept_exactly_the_contract_values() -> None:
 def test_the_python_models_tables_are_what_the_clv_asset_writes() -> None:
     """The source YAML declares the python_models tables once (dbt creates them from it); the asset's
     frames have exactly those columns, in that order."""
-    from orchestration.assets.clv_assets import HOLDOUT_TABLES, PARAMETER_COLUMNS
+    from orchestration.assets.clv_assets import FIT_INPUT_COLUMNS, FIT_INPUTS_TABLE, HOLDOUT_TABLES, PARAMETER_COLUMNS
     from orchestration.clv.scoring import PREDICTION_COLUMNS
 
     path = PROJECT_DIR / "models/marts/value/_python_models__sources.yml"
@@ -62,6 +62,7 @@ def test_the_python_models_tables_are_what_the_clv_asset_writes() -> None:
         "clv_model_parameters": PARAMETER_COLUMNS,
         "clv_customer_predictions": PREDICTION_COLUMNS,
         **HOLDOUT_TABLES,
+        FIT_INPUTS_TABLE: FIT_INPUT_COLUMNS,
     }
     assert declared == written
     assert all(c.get("data_type") for table in source["tables"] for c in table["columns"])

@@ -598,6 +598,55 @@ def test_the_full_refresh_option_reaches_every_dbt_step_and_the_daily_run_stays_
     assert refreshed_rows == built and daily_rows == built
 
 
+def test_the_clv_fit_is_kept_while_its_inputs_are_unchanged(warehouse: dict[str, Any]) -> None:
+    """A run whose CLV inputs equal the stored fit's keeps the stored results (a file later the same day
+    with no new order); a full refresh fits again, and so does a change of a fit setting (a run's var),
+    and changing it back."""
+    manifest = warehouse["manifest"]
+    keys = [dg.AssetKey(["python_models", t]) for t in (*HOLDOUT_TABLES, "clv_model_parameters")]
+    keys.append(dg.AssetKey(["python_models", "clv_customer_predictions"]))
+    assert dbt_asset_key(manifest, "fct_customer_clv") not in keys
+
+    def run(**config: Any) -> tuple[str, list[str], tuple[str, str], list[tuple]]:
+        result = (
+            warehouse["definitions"]
+            .resolve_job_def(WAREHOUSE_JOB)
+            .execute_in_process(
+                instance=warehouse["instance"],
+                asset_selection=keys,
+                run_config={"resources": {"warehouse": {"config": config}}} if config else None,
+                raise_on_error=False,
+            )
+        )
+        assert result.success, [e.step_key for e in result.all_events if e.is_step_failure]
+        messages = [entry.user_message or "" for entry in warehouse["instance"].all_logs(result.run_id)]
+        with duckdb.connect(str(_settings().duckdb_path), read_only=True) as conn:
+            stored = conn.execute("select input_fingerprint, fitted_by from python_models.clv_fit_inputs").fetchall()
+            predictions = conn.execute("select * from python_models.clv_customer_predictions order by 1").fetchall()
+        assert len(stored) == 1 and len(stored[0][0]) == 64
+        return result.run_id, messages, stored[0], predictions
+
+    with duckdb.connect(str(_settings().duckdb_path), read_only=True) as conn:
+        built = conn.execute("select * from python_models.clv_customer_predictions order by 1").fetchall()
+    assert built
+    kept_run, kept_log, kept, kept_rows = run()
+    assert any("its results are kept" in m for m in kept_log)
+    assert kept[1] == warehouse["result"].run_id and kept_rows == built  # the full run's fit, untouched
+    refit_run, refit_log, refit, _ = run(full_refresh=True)
+    assert not any("its results are kept" in m for m in refit_log)
+    assert refit == (kept[0], refit_run)  # fitted again, on the same inputs
+    shorter_run, shorter_log, shorter, shorter_rows = run(dbt_vars="{clv_horizon_months: 3}")
+    assert not any("its results are kept" in m for m in shorter_log)
+    assert shorter[1] == shorter_run and shorter[0] != kept[0]
+    clv = [row[-1] for row in shorter_rows]
+    assert sum(clv) < sum(row[-1] for row in built)  # three months of future margin, not twelve
+    back_run, _, back, back_rows = run()
+    assert back == (kept[0], back_run)
+    assert [row[0] for row in back_rows] == [row[0] for row in built]
+    for new, old in zip(back_rows, built, strict=True):  # the same fit again: equal up to float noise
+        assert new[1:] == pytest.approx(old[1:], rel=1e-9, abs=1e-9)
+
+
 def test_a_runs_dbt_vars_reach_dbt_and_the_python_assets_alike(warehouse: dict[str, Any]) -> None:
     """A run's var overrides (config of resource `warehouse`, as the Launchpad sets it) are resolved once:
     dbt gets them as --vars (its calibration end moves) and the CLV asset reads the same (its holdout

@@ -1,15 +1,27 @@
 """Predictive CLV: fit BG/NBD and Gamma-Gamma on int_customer_purchase_summary (built by dbt) and write
 the results to python_models.*, which dbt reads back as the source `python_models`. Every fit is also
 evaluated on a holdout period (orchestration/clv/holdout.py): a second fit on the calibration period,
-whose predictions are compared with what the customers did in the holdout."""
+whose predictions are compared with what the customers did in the holdout.
 
+A fit is a function of its inputs (the three relations, the fit's settings, the fitting code and the
+numeric libraries), so the asset keeps the stored results when their fingerprint equals the stored one's
+(python_models.clv_fit_inputs): a run later the same day with no new order fits nothing. A full refresh
+always fits (docs/DECISIONS.md)."""
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import numpy as np
 import pandas as pd
+import scipy
 from dagster import AssetExecutionContext
 
+from orchestration import clv
 from orchestration.clv import holdout
 from orchestration.clv.scoring import PREDICTION_COLUMNS, ClvFitResult, fit_and_score
 from orchestration.engines import engine_for
@@ -33,6 +45,10 @@ HOLDOUT_DESCRIPTIONS = {
     "clv_holdout_summary": "One row: holdout totals, errors (relative, MAE, RMSE) and the calibration fit.",
 }
 PARAMETER_COLUMNS = ("model", "parameter", "value")
+# the fingerprint of the inputs the stored results were fitted on, and the run that fitted them
+FIT_INPUTS_TABLE = "clv_fit_inputs"
+FIT_INPUT_COLUMNS = ("input_fingerprint", "fitted_by")
+FIT_CODE = (*sorted(Path(clv.__file__).parent.glob("*.py")), Path(__file__))
 
 
 def clv_settings(vars_: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -55,21 +71,72 @@ def replace_table(settings: Settings, table: str, frame: pd.DataFrame, columns: 
     engine_for(settings).replace_table(SCHEMA, table, frame, columns)
 
 
-def fit_evaluate_and_write(
-    settings: Settings, vars_: dict[str, Any] | None = None
-) -> tuple[ClvFitResult, holdout.HoldoutEvaluation, dict[str, pd.DataFrame]]:
-    """The asset's work: read the summaries, fit and score, evaluate on the holdout, replace the tables.
-    `vars_`: the run's resolved dbt vars (default: dbt_project.yml's)."""
-    vars_ = dbt_project_vars() if vars_ is None else vars_
+@dataclass(frozen=True)
+class ClvInputs:
+    summary: pd.DataFrame
+    calibration: pd.DataFrame
+    daily: pd.DataFrame
+    fingerprint: str  # input_fingerprint() of the three and the fit's settings
+
+
+def input_fingerprint(frames: Mapping[str, pd.DataFrame], settings: Mapping[str, Any]) -> str:
+    """What a fit depends on: each relation's columns, types, row count and the sum of its rows' hashes
+    (the order rows arrive in does not matter), the fit's settings, the fitting code and the numeric
+    libraries' versions."""
+    digest = hashlib.sha256()
+    for name, frame in sorted(frames.items()):
+        row_hashes = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+        described = [name, [[str(c), str(t)] for c, t in frame.dtypes.items()], len(frame), int(row_hashes.sum())]
+        digest.update(json.dumps(described).encode())
+    digest.update(json.dumps(dict(settings), sort_keys=True).encode())
+    for path in FIT_CODE:
+        digest.update(path.read_bytes())
+    digest.update(f"numpy {np.__version__} scipy {scipy.__version__} pandas {pd.__version__}".encode())
+    return digest.hexdigest()
+
+
+def fit_settings(vars_: dict[str, Any]) -> dict[str, Any]:
+    """Every setting a fit reads: fit_and_score's arguments and the holdout's length."""
+    return {**clv_settings(vars_), "holdout_days": holdout_days(vars_)}
+
+
+def read_inputs(settings: Settings, vars_: dict[str, Any]) -> ClvInputs:
     with engine_for(settings).reader() as reader:
-        summary = reader.query("select * from intermediate.int_customer_purchase_summary")
-        calibration = reader.query("select * from intermediate.int_clv_holdout_customers")
-        daily = reader.query("select * from intermediate.int_clv_holdout_daily")
+        frames = {
+            "summary": reader.query("select * from intermediate.int_customer_purchase_summary"),
+            "calibration": reader.query("select * from intermediate.int_clv_holdout_customers"),
+            "daily": reader.query("select * from intermediate.int_clv_holdout_daily"),
+        }
+    return ClvInputs(**frames, fingerprint=input_fingerprint(frames, fit_settings(vars_)))
+
+
+def stored_fit(settings: Settings) -> tuple[str, str] | None:
+    """The stored results' input fingerprint and the run that fitted them (none before the first fit)."""
+    with engine_for(settings).reader() as reader:
+        _, rows = reader.rows(f"select {', '.join(FIT_INPUT_COLUMNS)} from {SCHEMA}.{FIT_INPUTS_TABLE}")
+    return (str(rows[0][0]), str(rows[0][1])) if len(rows) == 1 else None
+
+
+def _record_fit(settings: Settings, fingerprint: str, fitted_by: str) -> None:
+    frame = pd.DataFrame([{"input_fingerprint": fingerprint, "fitted_by": fitted_by}])
+    replace_table(settings, FIT_INPUTS_TABLE, frame, FIT_INPUT_COLUMNS)
+
+
+def fit_evaluate_and_write(
+    settings: Settings, vars_: dict[str, Any] | None = None, inputs: ClvInputs | None = None, fitted_by: str = ""
+) -> tuple[ClvFitResult, holdout.HoldoutEvaluation, dict[str, pd.DataFrame]]:
+    """The asset's work: read the summaries (unless given), fit and score, evaluate on the holdout,
+    replace the tables and record the inputs' fingerprint. `vars_`: the run's resolved dbt vars (default:
+    dbt_project.yml's); `fitted_by`: the run that fits."""
+    vars_ = dbt_project_vars() if vars_ is None else vars_
+    inputs = read_inputs(settings, vars_) if inputs is None else inputs
     arguments = clv_settings(vars_)
-    result = fit_and_score(summary, **arguments)
+    result = fit_and_score(inputs.summary, **arguments)
     evaluation = holdout.evaluate_holdout(
-        calibration, daily, holdout_days=holdout_days(vars_), time_unit=arguments["time_unit"]
+        inputs.calibration, inputs.daily, holdout_days=holdout_days(vars_), time_unit=arguments["time_unit"]
     )
+    # no fingerprint while the results are replaced: a run stopped half way leaves none, so the next fits
+    _record_fit(settings, "", fitted_by)
     replace_table(settings, "clv_model_parameters", result.parameters, PARAMETER_COLUMNS)
     replace_table(settings, "clv_customer_predictions", result.predictions, PREDICTION_COLUMNS)
     frames = {
@@ -79,6 +146,7 @@ def fit_evaluate_and_write(
     }
     for table, columns in HOLDOUT_TABLES.items():
         replace_table(settings, table, frames[table], columns)
+    _record_fit(settings, inputs.fingerprint, fitted_by)
     return result, evaluation, frames
 
 
@@ -123,13 +191,22 @@ def predictive_clv_asset(input_keys: list[dg.AssetKey]) -> dg.AssetsDefinition:
         retry_policy=dg.RetryPolicy(max_retries=1, delay=5),
     )
     def predictive_clv(context: AssetExecutionContext, warehouse: WarehouseResource):  # noqa: ANN201
-        result, evaluation, frames = fit_evaluate_and_write(warehouse.settings(), warehouse.vars())
+        settings, vars_ = warehouse.settings(), warehouse.vars()
+        inputs = read_inputs(settings, vars_)
+        version = dg.DataVersion(inputs.fingerprint)
+        stored = stored_fit(settings)
+        if stored is not None and stored[0] == inputs.fingerprint and not warehouse.full_refresh:
+            context.log.info(f"inputs unchanged since the fit of run {stored[1]}: its results are kept")
+            yield from _kept_results(settings, version, stored[1])
+            return
+        result, evaluation, frames = fit_evaluate_and_write(settings, vars_, inputs, fitted_by=context.run.run_id)
         context.log.info(f"fitted on {len(result.predictions)} customers: {result.diagnostics}")
         context.log.info(f"holdout evaluation: {evaluation.summary.iloc[0].to_dict()}")
         diagnostics = {f"diagnostics/{k}": _json_safe(v) for k, v in result.diagnostics.items()}
         yield dg.MaterializeResult(
             asset_key=PARAMETERS_KEY,
             metadata={"dagster/row_count": len(result.parameters), **diagnostics},
+            data_version=version,
         )
         yield dg.MaterializeResult(
             asset_key=PREDICTIONS_KEY,
@@ -138,6 +215,7 @@ def predictive_clv_asset(input_keys: list[dg.AssetKey]) -> dg.AssetsDefinition:
                 "customers_scored": len(result.predictions),
                 "total_predicted_future_clv": float(result.predictions["predicted_future_clv"].sum()),
             },
+            data_version=version,
         )
         summary_row = {k: _json_safe(v) for k, v in evaluation.summary.iloc[0].items() if pd.notna(v)}
         for table in HOLDOUT_TABLES:
@@ -145,6 +223,20 @@ def predictive_clv_asset(input_keys: list[dg.AssetKey]) -> dg.AssetsDefinition:
             yield dg.MaterializeResult(
                 asset_key=dg.AssetKey([SCHEMA, table]),
                 metadata={**metadata, **(summary_row if table == "clv_holdout_summary" else {})},
+                data_version=version,
             )
 
     return predictive_clv
+
+
+def _kept_results(settings: Settings, version: dg.DataVersion, fitted_by: str) -> Iterator[dg.MaterializeResult]:
+    """The stored tables, reported as this run's (same data version) with their row counts."""
+    tables = ("clv_model_parameters", "clv_customer_predictions", *HOLDOUT_TABLES)
+    with engine_for(settings).reader() as reader:
+        counts = {table: int(reader.rows(f"select count(*) from {SCHEMA}.{table}")[1][0][0]) for table in tables}
+    for table in tables:
+        yield dg.MaterializeResult(
+            asset_key=dg.AssetKey([SCHEMA, table]),
+            metadata={"dagster/row_count": counts[table], "refit": False, "fitted_by_run": fitted_by},
+            data_version=version,
+        )
