@@ -78,6 +78,27 @@ def _settings():
     return load_settings()
 
 
+def _run_selection(warehouse: dict[str, Any], selection: list[dg.AssetKey], **config: Any) -> dg.ExecuteInProcessResult:
+    """warehouse_job for the selected assets on the module's warehouse, with the resource `warehouse`
+    configured as the Launchpad sets it (full_refresh, dbt_vars); it must succeed."""
+    result = (
+        warehouse["definitions"]
+        .resolve_job_def(WAREHOUSE_JOB)
+        .execute_in_process(
+            instance=warehouse["instance"],
+            asset_selection=selection,
+            run_config={"resources": {"warehouse": {"config": config}}} if config else None,
+            raise_on_error=False,
+        )
+    )
+    assert result.success, [e.step_key for e in result.all_events if e.is_step_failure]
+    return result
+
+
+def _run_messages(warehouse: dict[str, Any], result: dg.ExecuteInProcessResult) -> list[str]:
+    return [entry.user_message or "" for entry in warehouse["instance"].all_logs(result.run_id)]
+
+
 # ---- the graph --------------------------------------------------------------------------------
 
 
@@ -569,22 +590,8 @@ def test_the_full_refresh_option_reaches_every_dbt_step_and_the_daily_run_stays_
     table = "staging.base_crm__orders"
 
     def run(full_refresh: bool) -> tuple[list[str], list[tuple]]:
-        result = (
-            warehouse["definitions"]
-            .resolve_job_def(WAREHOUSE_JOB)
-            .execute_in_process(
-                instance=warehouse["instance"],
-                asset_selection=selection,
-                run_config={"resources": {"warehouse": {"config": {"full_refresh": full_refresh}}}},
-                raise_on_error=False,
-            )
-        )
-        assert result.success, [e.step_key for e in result.all_events if e.is_step_failure]
-        commands = [
-            entry.user_message
-            for entry in warehouse["instance"].all_logs(result.run_id)
-            if "Running dbt command" in (entry.user_message or "")
-        ]
+        result = _run_selection(warehouse, selection, full_refresh=full_refresh)
+        commands = [m for m in _run_messages(warehouse, result) if "Running dbt command" in m]
         with duckdb.connect(str(_settings().duckdb_path), read_only=True) as conn:
             rows = sorted(conn.execute(f"select * from {table}").fetchall(), key=repr)
         return commands, rows
@@ -608,18 +615,8 @@ def test_the_clv_fit_is_kept_while_its_inputs_are_unchanged(warehouse: dict[str,
     assert dbt_asset_key(manifest, "fct_customer_clv") not in keys
 
     def run(**config: Any) -> tuple[str, list[str], tuple[str, str], list[tuple]]:
-        result = (
-            warehouse["definitions"]
-            .resolve_job_def(WAREHOUSE_JOB)
-            .execute_in_process(
-                instance=warehouse["instance"],
-                asset_selection=keys,
-                run_config={"resources": {"warehouse": {"config": config}}} if config else None,
-                raise_on_error=False,
-            )
-        )
-        assert result.success, [e.step_key for e in result.all_events if e.is_step_failure]
-        messages = [entry.user_message or "" for entry in warehouse["instance"].all_logs(result.run_id)]
+        result = _run_selection(warehouse, keys, **config)
+        messages = _run_messages(warehouse, result)
         with duckdb.connect(str(_settings().duckdb_path), read_only=True) as conn:
             stored = conn.execute("select input_fingerprint, fitted_by from python_models.clv_fit_inputs").fetchall()
             predictions = conn.execute("select * from python_models.clv_customer_predictions order by 1").fetchall()
@@ -659,17 +656,7 @@ def test_a_runs_dbt_vars_reach_dbt_and_the_python_assets_alike(warehouse: dict[s
         dg.AssetKey(["python_models", "clv_customer_predictions"]),
         dbt_asset_key(manifest, "fct_clv_holdout_summary"),
     ]
-    result = (
-        warehouse["definitions"]
-        .resolve_job_def(WAREHOUSE_JOB)
-        .execute_in_process(
-            instance=warehouse["instance"],
-            asset_selection=selection,
-            run_config={"resources": {"warehouse": {"config": {"dbt_vars": "{clv_holdout_days: 91}"}}}},
-            raise_on_error=False,
-        )
-    )
-    assert result.success, [e.step_key for e in result.all_events if e.is_step_failure]
+    _run_selection(warehouse, selection, dbt_vars="{clv_holdout_days: 91}")
     with duckdb.connect(str(_settings().duckdb_path), read_only=True) as conn:
         python_days = conn.execute("select holdout_days from python_models.clv_holdout_summary").fetchone()[0]
         calibration_end, holdout_end = conn.execute(
