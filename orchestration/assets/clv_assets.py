@@ -10,7 +10,7 @@ always fits (docs/DECISIONS.md)."""
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -197,7 +197,7 @@ def predictive_clv_asset(input_keys: list[dg.AssetKey]) -> dg.AssetsDefinition:
         stored = stored_fit(settings)
         if stored is not None and stored[0] == inputs.fingerprint and not warehouse.full_refresh:
             context.log.info(f"inputs unchanged since the fit of run {stored[1]}: its results are kept")
-            yield from _kept_results(settings, version, stored[1])
+            yield from _kept_results(settings, context.assets_def.keys, version, stored[1])
             return
         result, evaluation, frames = fit_evaluate_and_write(settings, vars_, inputs, fitted_by=context.run.run_id)
         context.log.info(f"fitted on {len(result.predictions)} customers: {result.diagnostics}")
@@ -229,14 +229,16 @@ def predictive_clv_asset(input_keys: list[dg.AssetKey]) -> dg.AssetsDefinition:
     return predictive_clv
 
 
-def _kept_results(settings: Settings, version: dg.DataVersion, fitted_by: str) -> Iterator[dg.MaterializeResult]:
-    """The stored tables, reported as this run's (same data version) with their row counts."""
-    tables = ("clv_model_parameters", "clv_customer_predictions", *HOLDOUT_TABLES)
+def _kept_results(
+    settings: Settings, keys: Iterable[dg.AssetKey], version: dg.DataVersion, fitted_by: str
+) -> Iterator[dg.MaterializeResult]:
+    """The stored tables of the asset's keys, reported as this run's (same data version) with their row counts."""
+    keys = sorted(keys, key=lambda key: key.to_user_string())
     with engine_for(settings).reader() as reader:
-        counts = {table: int(reader.rows(f"select count(*) from {SCHEMA}.{table}")[1][0][0]) for table in tables}
-    for table in tables:
+        counts = {key: int(reader.rows(f"select count(*) from {SCHEMA}.{key.path[-1]}")[1][0][0]) for key in keys}
+    for key in keys:
         yield dg.MaterializeResult(
-            asset_key=dg.AssetKey([SCHEMA, table]),
-            metadata={"dagster/row_count": counts[table], "refit": False, "fitted_by_run": fitted_by},
+            asset_key=key,
+            metadata={"dagster/row_count": counts[key], "refit": False, "fitted_by_run": fitted_by},
             data_version=version,
         )
