@@ -52,7 +52,7 @@
 } %}
 {%- set stored = {} %}
 {%- for column, type in stored_columns.items() %}
-    {%- do stored.update({column: 'stored_' ~ column if continues_stored_states else 'cast(null as ' ~ type ~ ')'}) %}
+{%- do stored.update({column: 'stored_' ~ column if continues_stored_states else 'cast(null as ' ~ type ~ ')'}) %}
 {%- endfor %}
 {%- set running_total = 'partition by customer_id order by month_start_date'
     ~ ' rows between unbounded preceding and current row' %}
@@ -104,12 +104,12 @@ engine_inputs as (
 
     select
         *,
-        false as is_stored_state
-        {%- if continues_stored_states %},
+        {%- if continues_stored_states %}
         {%- for column, type in stored_columns.items() %}
-        cast(null as {{ type }}) as stored_{{ column }}{{ ',' if not loop.last }}
+        cast(null as {{ type }}) as stored_{{ column }},
         {%- endfor %}
         {%- endif %}
+        false as is_stored_state
     from rule_inputs
     {%- if continues_stored_states %}
     union all
@@ -123,14 +123,15 @@ engine_inputs as (
         calls_to_date as calls,
         inbound_calls_to_date as inbound_calls,
         answered_calls_to_date as answered_calls,
-        true as is_stored_state,
+        -- in the order of stored_columns above (a union is positional)
         period_number as stored_period_number,
         previous_rule_stage_code as stored_previous_rule_stage_code,
         fixed_stage_code as stored_fixed_stage_code,
         stage_level as stored_stage_level,
         highest_level as stored_highest_level,
         months_in_stage as stored_months_in_stage,
-        stage_started_date as stored_stage_started_date
+        stage_started_date as stored_stage_started_date,
+        true as is_stored_state
     from stored_states
     {%- endif %}
 
