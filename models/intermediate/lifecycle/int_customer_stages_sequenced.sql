@@ -123,14 +123,9 @@ engine_inputs as (
         calls_to_date as calls,
         inbound_calls_to_date as inbound_calls,
         answered_calls_to_date as answered_calls,
-        -- in the order of stored_columns above (a union is positional)
-        period_number as stored_period_number,
-        previous_rule_stage_code as stored_previous_rule_stage_code,
-        fixed_stage_code as stored_fixed_stage_code,
-        stage_level as stored_stage_level,
-        highest_level as stored_highest_level,
-        months_in_stage as stored_months_in_stage,
-        stage_started_date as stored_stage_started_date,
+        {%- for column in stored_columns %}
+        {{ column }} as stored_{{ column }},
+        {%- endfor %}
         true as is_stored_state
     from stored_states
     {%- endif %}
